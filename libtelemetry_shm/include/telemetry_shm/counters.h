@@ -1,0 +1,83 @@
+// Counting: the one call a service makes on its hot path.
+//
+//   telemetry_shm::increment_counter(
+//       telemetry::TelemetryCounter::SUCCESSFUL_REQUESTS, 1);
+//
+// increment_counter() is safe from any number of threads at once. It takes
+// no lock, makes no system call and allocates nothing (except to report bad
+// input, below). Each thread counts into a stripe of its own, so threads do
+// not contend on a cache line; a reader adds the stripes up.
+//
+// Before TelemetryManager::start(), counts are kept in process memory and
+// are published into the segment when start() runs (increments that race
+// with start() are published at the next heartbeat). After stop(), counts
+// are kept in process memory again and published by the next start().
+//
+// Bad input is refused, never silently dropped: a key that is not a
+// TelemetryCounter value, or a negative amount, throws std::invalid_argument
+// whose message names the key and the amount.
+#ifndef TELEMETRY_SHM_COUNTERS_H_
+#define TELEMETRY_SHM_COUNTERS_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "telemetry_shm/segment_layout.h"
+#include "telemetry_types.h"
+
+namespace telemetry_shm {
+
+void increment_counter(telemetry::TelemetryCounter::type key, int64_t amount);
+
+namespace detail {
+
+// Changes whenever counting moves between process memory and a segment.
+// Aligned so that nothing written often shares its cache line.
+struct alignas(128) CountingState {
+  std::atomic<uint64_t> epoch{1};
+  uint32_t known_counters = 0;  // keys 1..known_counters are valid
+};
+extern CountingState g_counting;
+
+// This thread's view: where its cells are and whether it owns them.
+// Plain __thread variables: no constructor, so access is one load.
+extern __thread std::atomic<uint64_t>* t_cells;
+extern __thread uint64_t t_epoch;
+extern __thread bool t_exclusive;
+
+// Points this thread at its stripe for the current epoch; returns the cells.
+std::atomic<uint64_t>* attach_thread();
+
+[[noreturn]] void reject_increment(int32_t key, int64_t amount);
+
+}  // namespace detail
+
+inline void increment_counter(telemetry::TelemetryCounter::type key,
+                              int64_t amount) {
+  const uint32_t slot = layout::slot_of(key);
+  if (__builtin_expect(slot >= detail::g_counting.known_counters || amount < 0,
+                       0)) {
+    detail::reject_increment(key, amount);
+  }
+
+  std::atomic<uint64_t>* cells = detail::t_cells;
+  if (__builtin_expect(detail::t_epoch != detail::g_counting.epoch.load(
+                                              std::memory_order_acquire),
+                       0)) {
+    cells = detail::attach_thread();
+  }
+
+  const auto delta = static_cast<uint64_t>(amount);
+  if (__builtin_expect(detail::t_exclusive, 1)) {
+    // Only this thread writes this cell: a load and a store suffice, and a
+    // reader sees either the old or the new value, never a torn one.
+    cells[slot].store(cells[slot].load(std::memory_order_relaxed) + delta,
+                      std::memory_order_relaxed);
+  } else {
+    cells[slot].fetch_add(delta, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace telemetry_shm
+
+#endif  // TELEMETRY_SHM_COUNTERS_H_
