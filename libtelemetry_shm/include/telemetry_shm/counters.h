@@ -35,7 +35,9 @@ namespace detail {
 // Aligned so that nothing written often shares its cache line.
 struct alignas(128) CountingState {
   std::atomic<uint64_t> epoch{1};
-  uint32_t known_counters = 0;  // keys 1..known_counters are valid
+  // Keys 1..known_counters are valid. Zero until the first increment has
+  // read the IDL's key list, which sends that increment down the slow path.
+  std::atomic<uint32_t> known_counters{0};
 };
 extern CountingState g_counting;
 
@@ -48,16 +50,20 @@ extern __thread bool t_exclusive;
 // Points this thread at its stripe for the current epoch; returns the cells.
 std::atomic<uint64_t>* attach_thread();
 
-[[noreturn]] void reject_increment(int32_t key, int64_t amount);
+// The path for anything unusual: learns the valid keys on first use, then
+// either counts or throws std::invalid_argument for bad input.
+void increment_slow(int32_t key, int64_t amount);
 
 }  // namespace detail
 
 inline void increment_counter(telemetry::TelemetryCounter::type key,
                               int64_t amount) {
   const uint32_t slot = layout::slot_of(key);
-  if (__builtin_expect(slot >= detail::g_counting.known_counters || amount < 0,
-                       0)) {
-    detail::reject_increment(key, amount);
+  const uint32_t known =
+      detail::g_counting.known_counters.load(std::memory_order_relaxed);
+  if (__builtin_expect(slot >= known || amount < 0, 0)) {
+    detail::increment_slow(key, amount);
+    return;
   }
 
   std::atomic<uint64_t>* cells = detail::t_cells;

@@ -81,7 +81,7 @@ class TelemetryManager {
 
   // This process's counters. After start(), read from the segment (so the
   // totals include earlier processes of this instance); before, the counts
-  // kept in process memory, with liveness kStopped and empty names.
+  // kept in process memory, with liveness kStopped and the IDL's names.
   Snapshot snapshot() const;
 
   // The segment's path, or empty when not started.

@@ -1,0 +1,262 @@
+#include "segment_file.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/interprocess/detail/os_file_functions.hpp>
+#include <boost/interprocess/exceptions.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "counting_internal.h"
+#include "telemetry_shm/error.h"
+#include "telemetry_shm/segment_reader.h"
+
+namespace telemetry_shm::internal {
+namespace {
+
+namespace bip = boost::interprocess;
+using layout::CounterDescriptor;
+using layout::Segment;
+using layout::SegmentHeader;
+using layout::SegmentState;
+
+// Lets Boost.Interprocess map a descriptor that we opened ourselves (with
+// O_NOFOLLOW and ownership checks that its own objects do not offer).
+class DescriptorMappable {
+ public:
+  DescriptorMappable(int fd, bip::mode_t mode) : fd_(fd), mode_(mode) {}
+  bip::mapping_handle_t get_mapping_handle() const {
+    return bip::ipcdetail::mapping_handle_from_file_handle(fd_);
+  }
+  bip::mode_t get_mode() const { return mode_; }
+
+ private:
+  int fd_;
+  bip::mode_t mode_;
+};
+
+[[noreturn]] void corrupt(const std::string& path, const std::string& what) {
+  throw TelemetryError(ErrorCode::kCorrupt, "segment " + path + ": " + what);
+}
+
+template <typename T>
+void expect_field(const std::string& path, const char* field, T actual,
+                  T expected) {
+  if (actual != expected) {
+    corrupt(path, std::string(field) + " is " + std::to_string(actual) +
+                      ", expected " + std::to_string(expected));
+  }
+}
+
+void validate_sizes(const SegmentHeader& header, uint64_t file_size,
+                    const std::string& path) {
+  expect_field<uint32_t>(path, "header_size", header.header_size,
+                         sizeof(SegmentHeader));
+  expect_field<uint64_t>(path, "total_size", header.total_size,
+                         layout::kSegmentSize);
+  expect_field<uint64_t>(path, "file size", file_size, layout::kSegmentSize);
+  expect_field<uint32_t>(path, "max_counters", header.max_counters,
+                         layout::kMaxCounters);
+  expect_field<uint32_t>(path, "stripe_count", header.stripe_count,
+                         layout::kStripeCount);
+  expect_field<uint32_t>(path, "descriptor_size", header.descriptor_size,
+                         sizeof(CounterDescriptor));
+  expect_field<uint32_t>(path, "stripe_size", header.stripe_size,
+                         sizeof(layout::Stripe));
+}
+
+void validate_state(const SegmentHeader& header, const std::string& path) {
+  const uint32_t state = header.state.load(std::memory_order_acquire);
+  if (state == static_cast<uint32_t>(SegmentState::kInitializing)) {
+    throw TelemetryError(ErrorCode::kNotReady,
+                         "segment " + path +
+                             ": still being built by its writer (state is "
+                             "initializing)");
+  }
+  if (state != static_cast<uint32_t>(SegmentState::kReady) &&
+      state != static_cast<uint32_t>(SegmentState::kStopped)) {
+    corrupt(path, "state is " + std::to_string(state) +
+                      ", expected 1 (ready) or 2 (stopped)");
+  }
+}
+
+void validate_name(const char* field, const char* what,
+                   std::string_view expected, const std::string& path) {
+  std::string name;
+  if (!copy_name(field, layout::kNameCapacity, &name)) {
+    corrupt(path, std::string(what) + " has no terminating NUL");
+  }
+  if (!is_valid_name(name)) {
+    corrupt(path, std::string(what) + " '" + name +
+                      "' is not 1 to 63 characters of [A-Za-z0-9_-]");
+  }
+  if (!expected.empty() && name != expected) {
+    corrupt(path, std::string(what) + " is '" + name + "', but the file " +
+                      "name says '" + std::string(expected) + "'");
+  }
+}
+
+bool is_counter_name(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void validate_descriptors(const Segment& segment, const std::string& path) {
+  for (uint32_t i = 0; i < layout::kMaxCounters; ++i) {
+    const CounterDescriptor& d = segment.descriptors[i];
+    const int32_t key = d.key.load(std::memory_order_acquire);
+    if (key == 0) continue;
+
+    const std::string where = "counter descriptor " + std::to_string(i);
+    if (key != static_cast<int32_t>(i) + 1) {
+      corrupt(path, where + " has key " + std::to_string(key) +
+                        ", expected " + std::to_string(i + 1));
+    }
+    std::string name;
+    if (!copy_name(d.name, layout::kCounterNameCapacity, &name)) {
+      corrupt(path, where + " name has no terminating NUL");
+    }
+    if (!is_counter_name(name)) {
+      corrupt(path, where + " name '" + name +
+                        "' is not 1 to 55 characters of [A-Za-z0-9_]");
+    }
+  }
+}
+
+}  // namespace
+
+FileDescriptor::FileDescriptor(FileDescriptor&& other) noexcept
+    : fd_(other.fd_) {
+  other.fd_ = -1;
+}
+
+FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
+  if (this != &other) {
+    reset();
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+FileDescriptor::~FileDescriptor() { reset(); }
+
+void FileDescriptor::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct stat stat_descriptor(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) throw system_error("fstat " + path, errno);
+  return st;
+}
+
+bip::mapped_region map_file(int fd, size_t size, bool writable) {
+  const bip::mode_t mode = writable ? bip::read_write : bip::read_only;
+  try {
+    return bip::mapped_region(DescriptorMappable(fd, mode), mode, 0, size);
+  } catch (const bip::interprocess_exception& e) {
+    throw TelemetryError(ErrorCode::kSystem,
+                         std::string("mapping a segment failed: ") + e.what());
+  }
+}
+
+bool copy_name(const char* field, size_t capacity, std::string* out) {
+  char buffer[layout::kNameCapacity];
+  std::memcpy(buffer, field, capacity);
+  const void* end = std::memchr(buffer, '\0', capacity);
+  if (end == nullptr) return false;
+  out->assign(buffer, static_cast<const char*>(end) - buffer);
+  return true;
+}
+
+void validate_segment(const Segment& segment, uint64_t file_size,
+                      const std::string& path,
+                      std::string_view expected_service,
+                      std::string_view expected_instance) {
+  const SegmentHeader& header = segment.header;
+  if (header.magic != layout::kMagic) {
+    corrupt(path, "magic number is wrong: not a telemetry segment");
+  }
+  if (header.layout_version != layout::kLayoutVersion) {
+    corrupt(path, "layout_version is " +
+                      std::to_string(header.layout_version) +
+                      ", this program understands " +
+                      std::to_string(layout::kLayoutVersion));
+  }
+  validate_sizes(header, file_size, path);
+  validate_state(header, path);
+  validate_name(header.service_name, "service_name", expected_service, path);
+  validate_name(header.instance_id, "instance_id", expected_instance, path);
+  if (header.generation.load(std::memory_order_relaxed) == 0) {
+    corrupt(path, "generation is 0, expected at least 1");
+  }
+  validate_descriptors(segment, path);
+}
+
+Snapshot read_segment(const Segment& segment, Liveness liveness) {
+  const SegmentHeader& header = segment.header;
+  Snapshot snap;
+  copy_name(header.service_name, layout::kNameCapacity, &snap.service_name);
+  copy_name(header.instance_id, layout::kNameCapacity, &snap.instance_id);
+  snap.writer_pid = header.writer_pid.load(std::memory_order_relaxed);
+  snap.start_time_ms = header.start_time_ms.load(std::memory_order_relaxed);
+  snap.created_ms = header.created_ms.load(std::memory_order_relaxed);
+  snap.heartbeat_ms = header.heartbeat_ms.load(std::memory_order_relaxed);
+  snap.generation = header.generation.load(std::memory_order_relaxed);
+  snap.liveness = liveness;
+  snap.taken_ms = now_ms();
+
+  for (uint32_t i = 0; i < layout::kMaxCounters; ++i) {
+    const CounterDescriptor& d = segment.descriptors[i];
+    const int32_t key = d.key.load(std::memory_order_acquire);
+    if (key != static_cast<int32_t>(i) + 1) continue;
+    CounterReading reading;
+    reading.key = key;
+    if (!copy_name(d.name, layout::kCounterNameCapacity, &reading.name)) {
+      continue;
+    }
+    reading.value = sum_cells(segment.stripes, i);
+    snap.counters.push_back(std::move(reading));
+  }
+  return snap;
+}
+
+bool writer_holds_lock(int fd, const std::string& path) {
+  if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+    ::flock(fd, LOCK_UN);
+    return false;
+  }
+  if (errno == EWOULDBLOCK) return true;
+  throw system_error("flock " + path, errno);
+}
+
+Liveness judge_liveness(bool locked, const Segment& segment,
+                        int64_t stale_after_ms, int64_t now) {
+  const SegmentHeader& header = segment.header;
+  if (locked) {
+    const int64_t beat = header.heartbeat_ms.load(std::memory_order_relaxed);
+    return now - beat > stale_after_ms ? Liveness::kStale : Liveness::kAlive;
+  }
+  const uint32_t state = header.state.load(std::memory_order_acquire);
+  return state == static_cast<uint32_t>(SegmentState::kStopped)
+             ? Liveness::kStopped
+             : Liveness::kDead;
+}
+
+}  // namespace telemetry_shm::internal

@@ -1,0 +1,75 @@
+// Helpers shared by the segment's writer and its readers: descriptors,
+// mapping, validation and reading. Private to the library.
+#ifndef TELEMETRY_SHM_SRC_SEGMENT_FILE_H_
+#define TELEMETRY_SHM_SRC_SEGMENT_FILE_H_
+
+#include <sys/stat.h>
+
+#include <boost/interprocess/mapped_region.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "telemetry_shm/segment_layout.h"
+#include "telemetry_shm/snapshot.h"
+
+namespace telemetry_shm::internal {
+
+// Owns a file descriptor and closes it once.
+class FileDescriptor {
+ public:
+  FileDescriptor() = default;
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(FileDescriptor&& other) noexcept;
+  FileDescriptor& operator=(FileDescriptor&& other) noexcept;
+  ~FileDescriptor();
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
+// Milliseconds since the Unix epoch.
+int64_t now_ms();
+
+// fstat() that throws a system error naming `path`.
+struct stat stat_descriptor(int fd, const std::string& path);
+
+// Maps `size` bytes of the open file `fd` with Boost.Interprocess, shared,
+// read-only or read-write. Throws TelemetryError(kSystem) on failure.
+boost::interprocess::mapped_region map_file(int fd, size_t size,
+                                            bool writable);
+
+// Checks everything a reader relies on: identity fields, sizes against the
+// layout and `file_size`, the state word, names, counter descriptors. When
+// `expected_service` or `expected_instance` are not empty, the stored names
+// must equal them. Throws TelemetryError: kCorrupt naming the field that is
+// wrong, or kNotReady while the state is initializing.
+void validate_segment(const layout::Segment& segment, uint64_t file_size,
+                      const std::string& path,
+                      std::string_view expected_service,
+                      std::string_view expected_instance);
+
+// Copies a NUL-terminated name out of shared memory. Returns false when the
+// field holds no terminator within `capacity`.
+bool copy_name(const char* field, size_t capacity, std::string* out);
+
+// Reads the identity fields and every named counter. The caller has
+// validated the segment; a descriptor that changed since is skipped.
+Snapshot read_segment(const layout::Segment& segment, Liveness liveness);
+
+// The flock-based part of liveness: true when some process holds an
+// exclusive lock on the file behind `fd`.
+bool writer_holds_lock(int fd, const std::string& path);
+
+// Combines the lock, the state word and the heartbeat into a Liveness.
+Liveness judge_liveness(bool locked, const layout::Segment& segment,
+                        int64_t stale_after_ms, int64_t now);
+
+}  // namespace telemetry_shm::internal
+
+#endif  // TELEMETRY_SHM_SRC_SEGMENT_FILE_H_
