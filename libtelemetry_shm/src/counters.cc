@@ -63,7 +63,8 @@ std::vector<std::string> read_known_counter_names() {
         names.size() == layout::kMaxCounters) {
       throw std::logic_error(
           "TelemetryCounter keys must run from 1 without gaps and number at "
-          "most " + std::to_string(layout::kMaxCounters) + "; key " +
+          "most " +
+          std::to_string(layout::kMaxCounters) + "; key " +
           std::to_string(key) + " (" + name + ") breaks that");
     }
     names.emplace_back(name);
@@ -98,10 +99,10 @@ void increment_slow(int32_t key, int64_t amount) {
         std::to_string(names.size()) + ")");
   }
   if (amount < 0) {
-    throw std::invalid_argument(
-        "increment_counter: amount " + std::to_string(amount) + " for key " +
-        std::to_string(key) + " (" + names[key - 1] +
-        ") is negative; counters only grow");
+    throw std::invalid_argument("increment_counter: amount " +
+                                std::to_string(amount) + " for key " +
+                                std::to_string(key) + " (" + names[key - 1] +
+                                ") is negative; counters only grow");
   }
   increment_counter(static_cast<telemetry::TelemetryCounter::type>(key),
                     amount);

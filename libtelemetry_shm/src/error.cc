@@ -31,8 +31,8 @@ TelemetryError system_error(std::string_view what, int err) {
   char buffer[256];
   // The GNU strerror_r returns the message, which may not be `buffer`.
   const char* text = strerror_r(err, buffer, sizeof(buffer));
-  const ErrorCode code = err == ENOENT ? ErrorCode::kNotFound
-                                       : ErrorCode::kSystem;
+  const ErrorCode code =
+      err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kSystem;
   return TelemetryError(code, std::string(what) + ": " + text);
 }
 

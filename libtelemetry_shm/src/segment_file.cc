@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/interprocess/detail/os_file_functions.hpp>
 #include <boost/interprocess/exceptions.hpp>
 #include <cerrno>
@@ -117,8 +118,8 @@ void validate_descriptors(const Segment& segment, const std::string& path) {
 
     const std::string where = "counter descriptor " + std::to_string(i);
     if (key != static_cast<int32_t>(i) + 1) {
-      corrupt(path, where + " has key " + std::to_string(key) +
-                        ", expected " + std::to_string(i + 1));
+      corrupt(path, where + " has key " + std::to_string(key) + ", expected " +
+                        std::to_string(i + 1));
     }
     std::string name;
     if (!copy_name(d.name, layout::kCounterNameCapacity, &name)) {
@@ -131,7 +132,55 @@ void validate_descriptors(const Segment& segment, const std::string& path) {
   }
 }
 
+void copy_into(char* field, size_t capacity, const std::string& value) {
+  std::memset(field, 0, capacity);
+  std::memcpy(field, value.data(), std::min(value.size(), capacity - 1));
+}
+
 }  // namespace
+
+void build_segment(Segment& segment, const std::string& service_name,
+                   const std::string& instance_id,
+                   const std::vector<std::string>& names) {
+  std::memset(static_cast<void*>(&segment), 0, sizeof(Segment));
+  SegmentHeader& h = segment.header;
+  h.magic = layout::kMagic;
+  h.layout_version = layout::kLayoutVersion;
+  h.header_size = sizeof(SegmentHeader);
+  h.total_size = layout::kSegmentSize;
+  h.max_counters = layout::kMaxCounters;
+  h.stripe_count = layout::kStripeCount;
+  h.descriptor_size = sizeof(CounterDescriptor);
+  h.stripe_size = sizeof(layout::Stripe);
+  copy_into(h.service_name, layout::kNameCapacity, service_name);
+  copy_into(h.instance_id, layout::kNameCapacity, instance_id);
+  h.created_ms.store(now_ms(), std::memory_order_relaxed);
+  claim_identity(segment);
+  publish_descriptors(segment, names);
+  h.state.store(static_cast<uint32_t>(SegmentState::kReady),
+                std::memory_order_release);
+}
+
+void claim_identity(Segment& segment) {
+  SegmentHeader& h = segment.header;
+  const int64_t now = now_ms();
+  h.writer_pid.store(static_cast<uint64_t>(::getpid()),
+                     std::memory_order_relaxed);
+  h.start_time_ms.store(now, std::memory_order_relaxed);
+  h.heartbeat_ms.store(now, std::memory_order_relaxed);
+  h.generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+void publish_descriptors(Segment& segment,
+                         const std::vector<std::string>& names) {
+  const size_t count = std::min<size_t>(names.size(), layout::kMaxCounters);
+  for (size_t i = 0; i < count; ++i) {
+    CounterDescriptor& d = segment.descriptors[i];
+    if (d.key.load(std::memory_order_acquire) != 0) continue;
+    copy_into(d.name, layout::kCounterNameCapacity, names[i]);
+    d.key.store(static_cast<int32_t>(i) + 1, std::memory_order_release);
+  }
+}
 
 FileDescriptor::FileDescriptor(FileDescriptor&& other) noexcept
     : fd_(other.fd_) {
@@ -194,8 +243,7 @@ void validate_segment(const Segment& segment, uint64_t file_size,
     corrupt(path, "magic number is wrong: not a telemetry segment");
   }
   if (header.layout_version != layout::kLayoutVersion) {
-    corrupt(path, "layout_version is " +
-                      std::to_string(header.layout_version) +
+    corrupt(path, "layout_version is " + std::to_string(header.layout_version) +
                       ", this program understands " +
                       std::to_string(layout::kLayoutVersion));
   }

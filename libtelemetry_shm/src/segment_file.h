@@ -41,8 +41,7 @@ struct stat stat_descriptor(int fd, const std::string& path);
 
 // Maps `size` bytes of the open file `fd` with Boost.Interprocess, shared,
 // read-only or read-write. Throws TelemetryError(kSystem) on failure.
-boost::interprocess::mapped_region map_file(int fd, size_t size,
-                                            bool writable);
+boost::interprocess::mapped_region map_file(int fd, size_t size, bool writable);
 
 // Checks everything a reader relies on: identity fields, sizes against the
 // layout and `file_size`, the state word, names, counter descriptors. When
@@ -53,6 +52,19 @@ void validate_segment(const layout::Segment& segment, uint64_t file_size,
                       const std::string& path,
                       std::string_view expected_service,
                       std::string_view expected_instance);
+
+// Writers' side. build_segment() fills a zeroed or stale mapping from
+// nothing and stores the state word last, so readers refuse it until then.
+// claim_identity() records the calling process as the segment's writer and
+// counts one more generation. publish_descriptors() names every counter of
+// `names` (index i names key i + 1) that the segment does not name yet,
+// writing the name before the key, which publishes it.
+void build_segment(layout::Segment& segment, const std::string& service_name,
+                   const std::string& instance_id,
+                   const std::vector<std::string>& names);
+void claim_identity(layout::Segment& segment);
+void publish_descriptors(layout::Segment& segment,
+                         const std::vector<std::string>& names);
 
 // Copies a NUL-terminated name out of shared memory. Returns false when the
 // field holds no terminator within `capacity`.

@@ -34,8 +34,8 @@ bool parse_file_name(std::string_view file, SegmentEntry* entry) {
 }
 
 internal::FileDescriptor open_for_reading(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-                                          O_NONBLOCK | O_NOCTTY);
+  const int fd = ::open(
+      path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd >= 0) return internal::FileDescriptor(fd);
   if (errno == ELOOP) {
     throw TelemetryError(ErrorCode::kUnsafeFile,
@@ -58,12 +58,11 @@ void check_file(const struct stat& st, const std::string& path,
             "); refused unless foreign owners are allowed");
   }
   if (st.st_size < static_cast<off_t>(sizeof(layout::SegmentHeader))) {
-    throw TelemetryError(ErrorCode::kCorrupt,
-                         "segment " + path + " is truncated: " +
-                             std::to_string(st.st_size) +
-                             " bytes, shorter than its " +
-                             std::to_string(sizeof(layout::SegmentHeader)) +
-                             "-byte header");
+    throw TelemetryError(
+        ErrorCode::kCorrupt,
+        "segment " + path + " is truncated: " + std::to_string(st.st_size) +
+            " bytes, shorter than its " +
+            std::to_string(sizeof(layout::SegmentHeader)) + "-byte header");
   }
 }
 
@@ -96,9 +95,8 @@ class SegmentReader::Impl {
 
   Liveness liveness() const {
     const bool locked = internal::writer_holds_lock(fd.get(), path);
-    return internal::judge_liveness(locked, segment(),
-                                    options.stale_after.count(),
-                                    internal::now_ms());
+    return internal::judge_liveness(
+        locked, segment(), options.stale_after.count(), internal::now_ms());
   }
 };
 

@@ -41,10 +41,10 @@ void validate_options(const ManagerOptions& options) {
                              std::to_string(options.mode & 07777));
   }
   if (options.heartbeat_interval.count() <= 0) {
-    throw TelemetryError(ErrorCode::kInvalidArgument,
-                         "heartbeat interval must be positive, not " +
-                             std::to_string(options.heartbeat_interval.count()) +
-                             " ms");
+    throw TelemetryError(
+        ErrorCode::kInvalidArgument,
+        "heartbeat interval must be positive, not " +
+            std::to_string(options.heartbeat_interval.count()) + " ms");
   }
 }
 
@@ -66,9 +66,9 @@ void ensure_directory(const std::string& directory, mode_t mode) {
     throw system_error("examining segment directory " + directory, errno);
   }
   if (!S_ISDIR(st.st_mode)) {
-    throw TelemetryError(ErrorCode::kInvalidArgument,
-                         "segment directory " + directory +
-                             " exists but is not a directory");
+    throw TelemetryError(
+        ErrorCode::kInvalidArgument,
+        "segment directory " + directory + " exists but is not a directory");
   }
 }
 
@@ -101,7 +101,8 @@ void lock_exclusive(int fd, const std::string& path,
                        "instance '" + options.instance_id + "' of service '" +
                            options.service_name +
                            "' is already running: another process holds the "
-                           "lock on " + path);
+                           "lock on " +
+                           path);
 }
 
 // True when `path` still names the file open as `fd`.
@@ -125,58 +126,9 @@ void check_ownership(const struct stat& st, const std::string& path) {
   }
 }
 
-void copy_into(char* field, size_t capacity, const std::string& value) {
-  std::memset(field, 0, capacity);
-  std::memcpy(field, value.data(), std::min(value.size(), capacity - 1));
-}
-
-// Names every counter the IDL knows that the segment does not name yet.
-// The name is written before the key, which publishes it.
-void publish_descriptors(Segment& segment) {
-  const auto& names = internal::known_counter_names();
-  for (size_t i = 0; i < names.size(); ++i) {
-    layout::CounterDescriptor& d = segment.descriptors[i];
-    if (d.key.load(std::memory_order_acquire) != 0) continue;
-    copy_into(d.name, layout::kCounterNameCapacity, names[i]);
-    d.key.store(static_cast<int32_t>(i) + 1, std::memory_order_release);
-  }
-}
-
-void claim_identity(Segment& segment) {
-  layout::SegmentHeader& h = segment.header;
-  const int64_t now = internal::now_ms();
-  h.writer_pid.store(static_cast<uint64_t>(::getpid()),
-                     std::memory_order_relaxed);
-  h.start_time_ms.store(now, std::memory_order_relaxed);
-  h.heartbeat_ms.store(now, std::memory_order_relaxed);
-  h.generation.fetch_add(1, std::memory_order_relaxed);
-}
-
-// Builds a segment from nothing. Readers refuse it until the state word,
-// stored last, says it is ready.
-void build_segment(Segment& segment, const ManagerOptions& options) {
-  std::memset(static_cast<void*>(&segment), 0, sizeof(Segment));
-  layout::SegmentHeader& h = segment.header;
-  h.magic = layout::kMagic;
-  h.layout_version = layout::kLayoutVersion;
-  h.header_size = sizeof(layout::SegmentHeader);
-  h.total_size = layout::kSegmentSize;
-  h.max_counters = layout::kMaxCounters;
-  h.stripe_count = layout::kStripeCount;
-  h.descriptor_size = sizeof(layout::CounterDescriptor);
-  h.stripe_size = sizeof(layout::Stripe);
-  copy_into(h.service_name, layout::kNameCapacity, options.service_name);
-  copy_into(h.instance_id, layout::kNameCapacity, options.instance_id);
-  h.created_ms.store(internal::now_ms(), std::memory_order_relaxed);
-  claim_identity(segment);
-  publish_descriptors(segment);
-  h.state.store(static_cast<uint32_t>(SegmentState::kReady),
-                std::memory_order_release);
-}
-
 void take_over(Segment& segment) {
-  claim_identity(segment);
-  publish_descriptors(segment);
+  internal::claim_identity(segment);
+  internal::publish_descriptors(segment, internal::known_counter_names());
   segment.header.state.store(static_cast<uint32_t>(SegmentState::kReady),
                              std::memory_order_release);
 }
@@ -248,8 +200,9 @@ void TelemetryManager::Impl::start(const ManagerOptions& options) {
   }
   if (!attached) {
     throw TelemetryError(ErrorCode::kSystem,
-                         "segment " + path_ + " kept being replaced while "
-                         "starting; gave up after " +
+                         "segment " + path_ +
+                             " kept being replaced while "
+                             "starting; gave up after " +
                              std::to_string(kAttachAttempts) + " attempts");
   }
 
@@ -284,7 +237,9 @@ bool TelemetryManager::Impl::try_attach() {
       internal::map_file(fd_.get(), layout::kSegmentSize, true);
   auto* segment = static_cast<Segment*>(region.get_address());
   if (fresh) {
-    build_segment(*segment, options_);
+    internal::build_segment(*segment, options_.service_name,
+                            options_.instance_id,
+                            internal::known_counter_names());
   } else {
     try {
       internal::validate_segment(*segment, layout::kSegmentSize, path_,
@@ -296,7 +251,9 @@ bool TelemetryManager::Impl::try_attach() {
         move_aside(e.what());
         return false;
       }
-      build_segment(*segment, options_);
+      internal::build_segment(*segment, options_.service_name,
+                              options_.instance_id,
+                              internal::known_counter_names());
     }
   }
   regions_.push_back(std::move(region));
@@ -323,9 +280,9 @@ void TelemetryManager::Impl::publish_local_counts() {
     const uint64_t total = internal::sum_cells(local, slot);
     const uint64_t delta = total - published_[slot];
     if (delta == 0) continue;
-    own.cells[slot].store(own.cells[slot].load(std::memory_order_relaxed) +
-                              delta,
-                          std::memory_order_relaxed);
+    own.cells[slot].store(
+        own.cells[slot].load(std::memory_order_relaxed) + delta,
+        std::memory_order_relaxed);
     published_[slot] = total;
   }
 }

@@ -200,9 +200,8 @@ class CountingProcessorFactory : public TProcessorFactory {
           "request counting needs the transport and protocol factories "
           "that instrument() returns");
     }
-    return std::make_shared<CountingProcessor>(inner_, std::move(in),
-                                               std::move(out),
-                                               std::move(watcher));
+    return std::make_shared<CountingProcessor>(
+        inner_, std::move(in), std::move(out), std::move(watcher));
   }
 
  private:

@@ -53,14 +53,14 @@ sigset_t stop_signals() {
 
 void validate(const ServerOptions& options) {
   if (options.port < 0 || options.port > 65535) {
-    throw TelemetryError(ErrorCode::kInvalidArgument,
-                         "port must be 0 to 65535, not " +
-                             std::to_string(options.port));
+    throw TelemetryError(
+        ErrorCode::kInvalidArgument,
+        "port must be 0 to 65535, not " + std::to_string(options.port));
   }
   if (options.threads < 1) {
-    throw TelemetryError(ErrorCode::kInvalidArgument,
-                         "threads must be at least 1, not " +
-                             std::to_string(options.threads));
+    throw TelemetryError(
+        ErrorCode::kInvalidArgument,
+        "threads must be at least 1, not " + std::to_string(options.threads));
   }
   if (options.receive_timeout.count() < 0) {
     throw TelemetryError(ErrorCode::kInvalidArgument,
@@ -152,8 +152,9 @@ class ThriftServer::Impl {
   std::unique_ptr<TThreadPoolServer> server_;
 };
 
-ThriftServer::ThriftServer(std::shared_ptr<apache::thrift::TProcessor> processor,
-                           const ServerOptions& options)
+ThriftServer::ThriftServer(
+    std::shared_ptr<apache::thrift::TProcessor> processor,
+    const ServerOptions& options)
     : impl_(std::make_unique<Impl>(std::move(processor), options)) {}
 
 ThriftServer::~ThriftServer() = default;

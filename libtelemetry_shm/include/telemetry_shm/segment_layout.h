@@ -54,12 +54,12 @@ enum class SegmentState : uint32_t {
 struct SegmentHeader {
   uint64_t magic;
   uint32_t layout_version;
-  uint32_t header_size;      // sizeof(SegmentHeader)
-  uint64_t total_size;       // the whole segment, equal to the file size
-  uint32_t max_counters;     // kMaxCounters
-  uint32_t stripe_count;     // kStripeCount
-  uint32_t descriptor_size;  // sizeof(CounterDescriptor)
-  uint32_t stripe_size;      // sizeof(Stripe)
+  uint32_t header_size;         // sizeof(SegmentHeader)
+  uint64_t total_size;          // the whole segment, equal to the file size
+  uint32_t max_counters;        // kMaxCounters
+  uint32_t stripe_count;        // kStripeCount
+  uint32_t descriptor_size;     // sizeof(CounterDescriptor)
+  uint32_t stripe_size;         // sizeof(Stripe)
   std::atomic<uint32_t> state;  // a SegmentState
   uint32_t reserved0;
   char service_name[kNameCapacity];  // NUL-terminated
