@@ -144,8 +144,9 @@ void bench_increments(int rounds, long iterations) {
   std::printf("\nratios (goal in brackets)\n");
   std::printf("  increment_counter / plain ++, 1 thread:     %6.2fx  [<= 3]\n",
               own1 / ns[0][0]);
-  std::printf("  increment_counter 2 threads / 1 thread:     %6.2fx  [<= 1.2]\n",
-              own2 / own1);
+  std::printf(
+      "  increment_counter 2 threads / 1 thread:     %6.2fx  [<= 1.2]\n",
+      own2 / own1);
   std::printf("  shared atomic / increment_counter, 2 thr.:  %6.1fx  [>= 10]\n",
               ns[2][1] / own2);
   std::printf("  mutex map / increment_counter, 2 threads:   %6.1fx  [>= 50]\n",

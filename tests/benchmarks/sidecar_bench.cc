@@ -1,0 +1,236 @@
+// What a full poll of the sidecar costs as the host grows: 1, 16 and 128
+// instances of 64 counters each. For each size it measures the aggregate
+// call (TelemetrySidecar.get_all_telemetry) and a /metrics scrape, median
+// and p99 latency, and the sidecar's resident memory.
+//
+//   build/bin/sidecar_bench [--polls N] [--sizes 1,16,128]
+//
+// The instances are synthetic writers held by this process: each segment
+// is built with all 64 counter slots named and filled, its lock is held and
+// its heartbeat kept fresh, so the sidecar sees 64 live counters per
+// instance, more than the IDL defines today.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/protocol/TMultiplexedProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "TelemetrySidecar.h"
+#include "bench_util.h"
+#include "segment_file.h"
+#include "telemetry_shm/segment_layout.h"
+#include "telemetry_shm/segment_reader.h"
+
+namespace {
+
+using apache::thrift::protocol::TBinaryProtocol;
+using apache::thrift::protocol::TMultiplexedProtocol;
+using apache::thrift::transport::TBufferedTransport;
+using apache::thrift::transport::TSocket;
+using Clock = std::chrono::steady_clock;
+namespace layout = telemetry_shm::layout;
+namespace internal = telemetry_shm::internal;
+
+constexpr int kServices = 4;
+
+// One synthetic instance: an open, locked, mapped segment.
+struct Writer {
+  internal::FileDescriptor fd;
+  boost::interprocess::mapped_region region;
+  layout::Segment* segment = nullptr;
+};
+
+std::vector<std::string> counter_names() {
+  std::vector<std::string> names;
+  for (uint32_t i = 1; i <= layout::kMaxCounters; ++i) {
+    names.push_back("BENCH_COUNTER_" + std::to_string(i));
+  }
+  return names;
+}
+
+Writer make_writer(const std::string& directory, int index) {
+  const std::string service =
+      "BenchService" + std::to_string(index % kServices);
+  const std::string instance = std::to_string(10000 + index);
+  const std::string path =
+      directory + "/" + telemetry_shm::segment_file_name(service, instance);
+
+  Writer writer;
+  writer.fd = internal::FileDescriptor(
+      ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!writer.fd.valid() || ::flock(writer.fd.get(), LOCK_EX) != 0 ||
+      ::ftruncate(writer.fd.get(), layout::kSegmentSize) != 0) {
+    throw std::runtime_error("cannot create " + path);
+  }
+  writer.region =
+      internal::map_file(writer.fd.get(), layout::kSegmentSize, true);
+  writer.segment = static_cast<layout::Segment*>(writer.region.get_address());
+  internal::build_segment(*writer.segment, service, instance, counter_names());
+  for (uint32_t stripe = 0; stripe < layout::kStripeCount; ++stripe) {
+    for (uint32_t slot = 0; slot < layout::kMaxCounters; ++slot) {
+      writer.segment->stripes[stripe].cells[slot] = 1000 + stripe + slot;
+    }
+  }
+  return writer;
+}
+
+telemetry::sidecar::TelemetrySidecarClient connect_aggregate(
+    int port, std::shared_ptr<TBufferedTransport>* transport) {
+  auto socket = std::make_shared<TSocket>("127.0.0.1", port);
+  *transport = std::make_shared<TBufferedTransport>(socket);
+  auto protocol = std::make_shared<TBinaryProtocol>(*transport);
+  (*transport)->open();
+  return telemetry::sidecar::TelemetrySidecarClient(
+      std::make_shared<TMultiplexedProtocol>(protocol, "TelemetrySidecar"));
+}
+
+size_t count_instances(telemetry::sidecar::TelemetrySidecarClient& client) {
+  std::vector<telemetry::sidecar::ServiceInfo> services;
+  client.list_services(services);
+  size_t total = 0;
+  for (const auto& service : services) total += service.instances.size();
+  return total;
+}
+
+// Fetches /metrics over a fresh connection; returns the body's size.
+size_t scrape(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address))) {
+    ::close(fd);
+    throw std::runtime_error("cannot connect to the metrics port");
+  }
+  const std::string request =
+      "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  if (::send(fd, request.data(), request.size(), 0) < 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot send the scrape request");
+  }
+  size_t total = 0;
+  char buffer[65536];
+  ssize_t n;
+  while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) total += n;
+  ::close(fd);
+  return total;
+}
+
+template <typename Call>
+std::vector<double> time_calls(int count, Call call) {
+  std::vector<double> ms;
+  for (int i = 0; i < count; ++i) {
+    const auto begin = Clock::now();
+    call();
+    const std::chrono::duration<double, std::milli> took = Clock::now() - begin;
+    ms.push_back(took.count());
+  }
+  return ms;
+}
+
+void bench_size(int instances, int polls) {
+  bench::TempDirectory directory("sidecar-bench");
+  std::vector<Writer> writers;
+  for (int i = 0; i < instances; ++i) {
+    writers.push_back(make_writer(directory.path(), i));
+  }
+  std::atomic<bool> done{false};
+  std::thread heartbeat([&] {
+    while (!done) {
+      for (Writer& w : writers) {
+        w.segment->header.heartbeat_ms.store(internal::now_ms());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+
+  const int port = bench::free_port();
+  const int metrics_port = bench::free_port();
+  const pid_t sidecar = bench::spawn(
+      {bench::binary("telemetry_sidecar"), "--port", std::to_string(port),
+       "--metrics-port", std::to_string(metrics_port), "--telemetry-dir",
+       directory.path(), "--log-level", "warn"});
+  bench::wait_for_port(port);
+  bench::wait_for_port(metrics_port);
+
+  std::shared_ptr<TBufferedTransport> transport;
+  auto client = connect_aggregate(port, &transport);
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (count_instances(client) < static_cast<size_t>(instances) &&
+         Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+
+  telemetry::sidecar::SidecarTelemetry all;
+  const auto poll_ms =
+      time_calls(polls, [&] { client.get_all_telemetry(all); });
+  size_t body = 0;
+  const auto scrape_ms =
+      time_calls(polls, [&] { body = scrape(metrics_port); });
+  const long rss = bench::resident_kib(sidecar);
+
+  size_t seen = 0;
+  for (const auto& service : all.services) seen += service.instances.size();
+  const double cells = static_cast<double>(instances) * layout::kMaxCounters;
+  std::printf("%9d %9zu %10.3f %10.3f %12.3f %10.3f %10.3f %9zu %9.1f\n",
+              instances, seen, bench::median(poll_ms),
+              bench::quantile(poll_ms, 0.99),
+              bench::median(poll_ms) * 1e6 / cells, bench::median(scrape_ms),
+              bench::quantile(scrape_ms, 0.99), body / 1024,
+              static_cast<double>(rss) / 1024.0);
+
+  transport->close();
+  bench::stop(sidecar);
+  done = true;
+  heartbeat.join();
+}
+
+std::vector<int> parse_sizes(const std::string& text) {
+  std::vector<int> sizes;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) sizes.push_back(std::stoi(item));
+  return sizes;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int polls = 200;
+  std::vector<int> sizes = {1, 16, 128};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--polls") {
+      polls = std::stoi(argv[i + 1]);
+    } else if (flag == "--sizes") {
+      sizes = parse_sizes(argv[i + 1]);
+    } else {
+      std::fprintf(stderr, "sidecar_bench: unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+
+  std::printf("%d polls per size, 64 counters per instance\n\n", polls);
+  std::printf("%9s %9s %10s %10s %12s %10s %10s %9s %9s\n", "instances",
+              "served", "poll ms", "poll p99", "ns/counter", "scrape ms",
+              "scrape p99", "body KiB", "RSS MiB");
+  for (int size : sizes) bench_size(size, polls);
+  return 0;
+}
