@@ -94,9 +94,10 @@ void increment_slow(int32_t key, int64_t amount) {
 
   if (key < 1 || static_cast<size_t>(key) > names.size()) {
     throw std::invalid_argument(
-        "increment_counter: key " + std::to_string(key) +
-        " is not a TelemetryCounter value (valid keys are 1 to " +
-        std::to_string(names.size()) + ")");
+        "increment_counter: key " + std::to_string(key) + " (amount " +
+        std::to_string(amount) +
+        ") is not a TelemetryCounter value; valid keys are 1 to " +
+        std::to_string(names.size()));
   }
   if (amount < 0) {
     throw std::invalid_argument("increment_counter: amount " +

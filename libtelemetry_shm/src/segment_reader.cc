@@ -71,6 +71,8 @@ void check_file(const struct stat& st, const std::string& path,
 class SegmentReader::Impl {
  public:
   std::string path;
+  std::string service_name;  // from the file name, when it has the form
+  std::string instance_id;
   ReaderOptions options;
   internal::FileDescriptor fd;
   dev_t device = 0;
@@ -90,7 +92,8 @@ class SegmentReader::Impl {
                            "segment " + path + " shrank to " +
                                std::to_string(st.st_size) + " bytes");
     }
-    internal::validate_segment(segment(), st.st_size, path, "", "");
+    internal::validate_segment(segment(), st.st_size, path, service_name,
+                               instance_id);
   }
 
   Liveness liveness() const {
@@ -179,10 +182,12 @@ SegmentReader SegmentReader::open(const std::string& path,
   const size_t slash = path.find_last_of('/');
   const std::string file =
       slash == std::string::npos ? path : path.substr(slash + 1);
-  const bool named = parse_file_name(file, &names);
+  if (parse_file_name(file, &names)) {
+    impl->service_name = names.service_name;
+    impl->instance_id = names.instance_id;
+  }
   internal::validate_segment(impl->segment(), st.st_size, path,
-                             named ? names.service_name : "",
-                             named ? names.instance_id : "");
+                             impl->service_name, impl->instance_id);
   return SegmentReader(std::move(impl));
 }
 

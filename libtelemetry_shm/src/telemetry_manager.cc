@@ -87,6 +87,10 @@ FileDescriptor open_or_create(const std::string& path, mode_t mode) {
     throw TelemetryError(ErrorCode::kUnsafeFile,
                          "segment " + path + " is a symlink; refused");
   }
+  if (errno == EISDIR) {
+    throw TelemetryError(ErrorCode::kUnsafeFile,
+                         "segment " + path + " is a directory, not a file");
+  }
   throw system_error("opening segment " + path, errno);
 }
 

@@ -75,8 +75,9 @@ class SegmentReader {
   SegmentReader& operator=(SegmentReader&&) noexcept;
   ~SegmentReader();
 
-  // Reads every counter. Re-checks the file's size and header first, and
-  // throws TelemetryError(kCorrupt) when they no longer hold.
+  // Reads every counter. Re-checks the file's size and header first
+  // (including that the stored names still match the file name), and throws
+  // TelemetryError(kCorrupt) when they no longer hold.
   Snapshot snapshot() const;
 
   // Liveness alone, without reading counters.
