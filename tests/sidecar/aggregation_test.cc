@@ -1,0 +1,74 @@
+#include "aggregation.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+namespace sidecar_test {
+namespace {
+
+using telemetry_shm::Liveness;
+using telemetry_shm::Snapshot;
+
+Snapshot instance(const std::string& id, Liveness liveness, int64_t start,
+                  uint64_t generation, sidecar::Counters counters) {
+  Snapshot s;
+  s.service_name = "ItemService";
+  s.instance_id = id;
+  s.liveness = liveness;
+  s.start_time_ms = start;
+  s.generation = generation;
+  s.counters = std::move(counters);
+  return s;
+}
+
+TEST(AggregationTest, TotalSumsCountersAndRetired) {
+  auto total = sidecar::service_total(
+      "ItemService",
+      {instance("1", Liveness::kDead, 100, 2, {{1, "BYTES_RECEIVED", 10}}),
+       instance("2", Liveness::kAlive, 300, 1,
+                {{1, "BYTES_RECEIVED", 5}, {3, "SUCCESSFUL_REQUESTS", 2}})},
+      {{3, "SUCCESSFUL_REQUESTS", 40}, {4, "ERROR_REQUESTS", 1}});
+  EXPECT_EQ(total.value(1), 15u);
+  EXPECT_EQ(total.value(3), 42u);
+  EXPECT_EQ(total.value(4), 1u);
+  EXPECT_EQ(total.generation, 3u);
+  EXPECT_EQ(total.start_time_ms, 300);
+  EXPECT_EQ(total.liveness, Liveness::kAlive);
+  EXPECT_EQ(total.instance_id, "");
+  ASSERT_EQ(total.counters.size(), 3u);
+  EXPECT_EQ(total.counters[0].key, 1);
+  EXPECT_EQ(total.counters[2].key, 4);
+}
+
+TEST(AggregationTest, TotalOfNoInstancesIsDeadWithRetiredCounts) {
+  auto total =
+      sidecar::service_total("ItemService", {}, {{2, "BYTES_SENT", 7}});
+  EXPECT_EQ(total.liveness, Liveness::kDead);
+  EXPECT_EQ(total.value(2), 7u);
+  EXPECT_EQ(total.generation, 0u);
+}
+
+TEST(AggregationTest, StaleWinsOverStoppedWhenNoneIsAlive) {
+  auto total =
+      sidecar::service_total("S",
+                             {instance("1", Liveness::kStopped, 1, 1, {}),
+                              instance("2", Liveness::kStale, 1, 1, {})},
+                             {});
+  EXPECT_EQ(total.liveness, Liveness::kStale);
+}
+
+TEST(AggregationTest, SumSaturatesInsteadOfWrapping) {
+  const uint64_t big = std::numeric_limits<uint64_t>::max() - 1;
+  sidecar::Counters into = {{1, "BYTES_SENT", big}};
+  sidecar::add_counters(into, {{1, "BYTES_SENT", 5}});
+  EXPECT_EQ(into[0].value, std::numeric_limits<uint64_t>::max());
+}
+
+TEST(AggregationTest, MetricWordIsLowerCaseWithSafeCharacters) {
+  EXPECT_EQ(sidecar::metric_word("BYTES_SENT"), "bytes_sent");
+  EXPECT_EQ(sidecar::metric_word("Odd-Name.2"), "odd_name_2");
+}
+
+}  // namespace
+}  // namespace sidecar_test

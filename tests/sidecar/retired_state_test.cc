@@ -1,0 +1,115 @@
+#include "retired_state.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "sidecar/sidecar_test_support.h"
+
+namespace sidecar_test {
+namespace {
+
+namespace fs = std::filesystem;
+
+sidecar::RetiredState sample_state() {
+  sidecar::RetiredState state;
+  state.counts["ItemService"] = {{1, "BYTES_RECEIVED", 1234},
+                                 {3, "SUCCESSFUL_REQUESTS", 9007199254740993}};
+  state.counts["PlayerService"] = {{4, "ERROR_REQUESTS", 2}};
+  state.removing.insert({"ItemService", "9091", 1700000000123});
+  return state;
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+std::string load_error(const std::string& path) {
+  try {
+    sidecar::load_retired_state(path);
+  } catch (const sidecar::StateFileError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(RetiredStateTest, MissingFileIsEmptyState) {
+  TempDir dir;
+  EXPECT_EQ(sidecar::load_retired_state(dir.path() + "/absent"),
+            sidecar::RetiredState{});
+}
+
+TEST(RetiredStateTest, SavedStateLoadsBackUnchanged) {
+  TempDir dir;
+  const std::string path = dir.path() + "/state";
+  sidecar::save_retired_state(path, sample_state());
+  EXPECT_EQ(sidecar::load_retired_state(path), sample_state());
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+}
+
+TEST(RetiredStateTest, SaveReplacesThePreviousState) {
+  TempDir dir;
+  const std::string path = dir.path() + "/state";
+  sidecar::save_retired_state(path, sample_state());
+  sidecar::RetiredState smaller;
+  smaller.counts["Other"] = {{2, "BYTES_SENT", 5}};
+  sidecar::save_retired_state(path, smaller);
+  EXPECT_EQ(sidecar::load_retired_state(path), smaller);
+}
+
+TEST(RetiredStateTest, RefusesTruncatedFile) {
+  TempDir dir;
+  const std::string path = dir.path() + "/state";
+  write_text(path, "telemetry-sidecar-retired 1\ncounter A 1 BYTES_SENT 3\n");
+  EXPECT_NE(load_error(path).find("truncated"), std::string::npos);
+}
+
+TEST(RetiredStateTest, RefusesWrongHeader) {
+  TempDir dir;
+  const std::string path = dir.path() + "/state";
+  write_text(path, "something else\nend\n");
+  EXPECT_NE(load_error(path).find("line 1"), std::string::npos);
+}
+
+TEST(RetiredStateTest, RefusesBadRecordsNamingTheLine) {
+  TempDir dir;
+  const std::string path = dir.path() + "/state";
+  const std::string header = "telemetry-sidecar-retired 1\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {"counter A 1 BYTES_SENT -3\n", "counter value '-3'"},
+      {"counter A 0 BYTES_SENT 3\n", "counter key must be positive"},
+      {"counter bad/name 1 BYTES_SENT 3\n", "service name 'bad/name'"},
+      {"counter A 1 BYTES_SENT\n", "expected 'counter"},
+      {"counter A 1 X 3\ncounter A 1 X 4\n", "line 3: counter key repeated"},
+      {"removing A 1 soon\n", "creation time 'soon'"},
+      {"bogus\n", "unknown record 'bogus'"},
+  };
+  for (const auto& [body, expected] : cases) {
+    write_text(path, header + body + "end\n");
+    EXPECT_NE(load_error(path).find(expected), std::string::npos)
+        << "for " << body << " got: " << load_error(path);
+  }
+}
+
+TEST(RetiredStateTest, RefusesTextAfterEnd) {
+  TempDir dir;
+  const std::string path = dir.path() + "/state";
+  write_text(path, "telemetry-sidecar-retired 1\nend\nmore\n");
+  EXPECT_NE(load_error(path).find("text after 'end'"), std::string::npos);
+}
+
+TEST(RetiredStateTest, SaveIntoMissingDirectoryFailsNamingTheFile) {
+  TempDir dir;
+  const std::string path = dir.path() + "/no/such/state";
+  try {
+    sidecar::save_retired_state(path, sample_state());
+    FAIL() << "saving into a missing directory succeeded";
+  } catch (const sidecar::StateFileError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace sidecar_test
