@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # PATH (pyenv, a virtualenv) may not.
 readonly PYTHON=/usr/bin/python3
 # The game services' default ports (item, inventory, player), and the
-# sidecar's, which telemetry_stat asks.
+# sidecar's, which telemetry_stat asks. The request driver uses the same.
 readonly SERVICE_PORTS=(9091 9092 9093)
 readonly SIDECAR_PORT=9090
 readonly REQUESTS_PER_SERVICE=${REQUESTS_PER_SERVICE:-20}
@@ -64,34 +64,60 @@ start_system() {
   done
 }
 
-# Calls describe() on every service, then get_telemetry(), through the
-# BaseService interface they all share.
+# Plays a little game against the three services: valid calls, and calls
+# that each service refuses with a declared exception, so that both
+# successful and error requests show up in the counters.
 drive_requests() {
-  step "Sending $REQUESTS_PER_SERVICE requests to every service"
+  step "Sending requests to every service (valid and invalid)"
   work_dir=$(mktemp -d)
-  thrift --gen py -out "$work_dir" idl/telemetry.thrift
-  "$PYTHON" - "$work_dir" "$REQUESTS_PER_SERVICE" "${SERVICE_PORTS[@]}" <<'PY'
+  thrift --gen py -out "$work_dir" -I idl idl/telemetry.thrift
+  thrift --gen py -out "$work_dir" -I idl idl/game.thrift
+  "$PYTHON" - "$work_dir" "$REQUESTS_PER_SERVICE" <<'PY'
 import sys
 
 sys.path.insert(0, sys.argv[1])
-from telemetry import BaseService
+from game import InventoryService, ItemService, PlayerService
+from game.ttypes import (InventoryChange, InventoryFull, InvalidInput,
+                         NewItem, NewPlayer, NotFound, Rarity)
 from thrift.protocol import TBinaryProtocol
 from thrift.transport import TSocket, TTransport
 
-requests = int(sys.argv[2])
-for port in map(int, sys.argv[3:]):
-    socket = TSocket.TSocket("127.0.0.1", port)
-    transport = TTransport.TBufferedTransport(socket)
-    client = BaseService.Client(TBinaryProtocol.TBinaryProtocol(transport))
+rounds = int(sys.argv[2])
+
+
+def connect(service, port):
+    transport = TTransport.TBufferedTransport(
+        TSocket.TSocket("127.0.0.1", port))
     transport.open()
-    for _ in range(requests):
-        meta = client.describe()
-    snapshot = client.get_telemetry()
-    transport.close()
-    counters = ", ".join(
-        f"{c.name}={c.value}" for c in snapshot.all_counters)
-    print(f"{meta.service_name} ({meta.instance_id}) on port {port}: "
-          f"{counters}")
+    return service.Client(TBinaryProtocol.TBinaryProtocol(transport))
+
+
+def refused(call, *args):
+    try:
+        call(*args)
+    except (InvalidInput, NotFound, InventoryFull):
+        return 1
+    return 0
+
+
+items = connect(ItemService, 9091)
+inventories = connect(InventoryService, 9092)
+players = connect(PlayerService, 9093)
+errors = 0
+for n in range(rounds):
+    item = items.create_item(
+        NewItem(name=f"sword {n}", rarity=Rarity.RARE, price=10 + n))
+    items.get_item(item.item_id)
+    player = players.create_player(NewPlayer(name=f"demo-{n}-{id(item)}"))
+    inventories.add_item(InventoryChange(
+        player_id=player.player_id, item_id=item.item_id, quantity=1))
+    errors += refused(items.get_item, "item-999999999")
+    errors += refused(items.create_item, NewItem(rarity=Rarity.COMMON))
+    errors += refused(players.get_player, "not-a-player-id")
+    errors += refused(inventories.add_item, InventoryChange(
+        player_id=player.player_id, item_id=item.item_id, quantity=-1))
+print(f"{rounds} rounds of 4 valid calls and 4 refused ones "
+      f"({errors} refused as expected)")
 PY
 }
 
