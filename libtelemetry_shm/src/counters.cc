@@ -7,16 +7,6 @@
 #include "counting_internal.h"
 
 namespace telemetry_shm {
-namespace detail {
-
-CountingState g_counting;
-
-__thread std::atomic<uint64_t>* t_cells = nullptr;
-__thread uint64_t t_epoch = 0;
-__thread bool t_exclusive = false;
-
-}  // namespace detail
-
 namespace {
 
 using layout::kFirstThreadStripe;
@@ -24,33 +14,30 @@ using layout::kSharedStripe;
 using layout::kStripeCount;
 
 layout::Stripe g_local_stripes[kStripeCount];
-std::atomic<layout::Stripe*> g_stripes{g_local_stripes};
 std::atomic<bool> g_claimed[kStripeCount];
 
-// The stripe this thread owns, kSharedStripe when it found none, or -1
-// before its first increment.
-__thread int t_stripe = -1;
+// Set once this thread has looked for a stripe of its own.
+__thread bool t_attached = false;
 
 // Gives the thread's stripe back when the thread exits. Later increments of
 // this thread (from other thread-local destructors) use the shared stripe.
 struct StripeReleaser {
   ~StripeReleaser() {
-    if (t_stripe > static_cast<int>(kSharedStripe)) {
-      const int stripe = t_stripe;
-      t_stripe = kSharedStripe;
-      detail::t_epoch = 0;
+    const uint32_t stripe = detail::t_stripe;
+    detail::t_stripe = kSharedStripe;
+    if (stripe != kSharedStripe) {
       g_claimed[stripe].store(false, std::memory_order_release);
     }
   }
 };
 thread_local StripeReleaser t_releaser;
 
-int claim_stripe() {
+uint32_t claim_stripe() {
   for (uint32_t i = kFirstThreadStripe; i < kStripeCount; ++i) {
     if (!g_claimed[i].load(std::memory_order_relaxed) &&
         !g_claimed[i].exchange(true, std::memory_order_acq_rel)) {
       (void)&t_releaser;  // constructs the releaser for this thread
-      return static_cast<int>(i);
+      return i;
     }
   }
   return kSharedStripe;
@@ -76,15 +63,24 @@ std::vector<std::string> read_known_counter_names() {
 
 namespace detail {
 
-std::atomic<uint64_t>* attach_thread() {
-  const uint64_t epoch = g_counting.epoch.load(std::memory_order_acquire);
-  if (t_stripe < 0) t_stripe = claim_stripe();
+// Constant-initialized, so counting works even during static construction.
+CountingState g_counting{{g_local_stripes}, {0}};
+__thread uint32_t t_stripe = layout::kSharedStripe;
 
-  layout::Stripe* stripes = g_stripes.load(std::memory_order_acquire);
-  t_cells = stripes[t_stripe].cells;
-  t_exclusive = t_stripe != static_cast<int>(kSharedStripe);
-  t_epoch = epoch;
-  return t_cells;
+void increment_unowned(uint32_t slot, uint64_t delta) {
+  if (!t_attached) {
+    t_attached = true;
+    t_stripe = claim_stripe();
+    if (t_stripe != kSharedStripe) {
+      increment_counter(
+          static_cast<telemetry::TelemetryCounter::type>(slot + 1),
+          static_cast<int64_t>(delta));
+      return;
+    }
+  }
+  g_counting.stripes.load(std::memory_order_acquire)[kSharedStripe]
+      .cells[slot]
+      .fetch_add(delta, std::memory_order_relaxed);
 }
 
 void increment_slow(int32_t key, int64_t amount) {
@@ -116,8 +112,7 @@ namespace internal {
 layout::Stripe* local_stripes() { return g_local_stripes; }
 
 void switch_stripes(layout::Stripe* stripes) {
-  g_stripes.store(stripes, std::memory_order_release);
-  detail::g_counting.epoch.fetch_add(1, std::memory_order_acq_rel);
+  detail::g_counting.stripes.store(stripes, std::memory_order_release);
 }
 
 const std::vector<std::string>& known_counter_names() {

@@ -1,10 +1,9 @@
 // Process-side state of counting that the manager switches between process
 // memory and a mapped segment. Private to the library.
 //
-// Threads count into `current_stripes()`: the process-local stripes before
-// start() and after stop(), the segment's stripes in between. Switching
-// stores the new base and then bumps the epoch, so a thread that sees the
-// new epoch also sees the new base.
+// Threads count into the stripes that switch_stripes() last named: the
+// process-local stripes before start() and after stop(), the segment's in
+// between. A thread keeps its stripe index across a switch.
 #ifndef TELEMETRY_SHM_SRC_COUNTING_INTERNAL_H_
 #define TELEMETRY_SHM_SRC_COUNTING_INTERNAL_H_
 

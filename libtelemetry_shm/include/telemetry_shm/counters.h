@@ -31,24 +31,26 @@ void increment_counter(telemetry::TelemetryCounter::type key, int64_t amount);
 
 namespace detail {
 
-// Changes whenever counting moves between process memory and a segment.
-// Aligned so that nothing written often shares its cache line.
+// Where every thread counts. Aligned so that nothing written often shares
+// its cache line.
 struct alignas(128) CountingState {
-  std::atomic<uint64_t> epoch{1};
+  // The stripes in use: process memory before start() and after stop(),
+  // the segment's in between.
+  std::atomic<layout::Stripe*> stripes{nullptr};
   // Keys 1..known_counters are valid. Zero until the first increment has
-  // read the IDL's key list, which sends that increment down the slow path.
+  // set things up, which sends that increment down the slow path.
   std::atomic<uint32_t> known_counters{0};
 };
 extern CountingState g_counting;
 
-// This thread's view: where its cells are and whether it owns them.
-// Plain __thread variables: no constructor, so access is one load.
-extern __thread std::atomic<uint64_t>* t_cells;
-extern __thread uint64_t t_epoch;
-extern __thread bool t_exclusive;
+// The stripe this thread owns, or 0 (the shared stripe) when it owns none
+// yet or found none free. A plain __thread variable: no constructor, so
+// reading it is one load.
+extern __thread uint32_t t_stripe;
 
-// Points this thread at its stripe for the current epoch; returns the cells.
-std::atomic<uint64_t>* attach_thread();
+// Counts for a thread without a stripe of its own: claims one on the
+// thread's first increment, else adds to the shared stripe.
+void increment_unowned(uint32_t slot, uint64_t delta);
 
 // The path for anything unusual: learns the valid keys on first use, then
 // either counts or throws std::invalid_argument for bad input.
@@ -66,22 +68,19 @@ inline void increment_counter(telemetry::TelemetryCounter::type key,
     return;
   }
 
-  std::atomic<uint64_t>* cells = detail::t_cells;
-  if (__builtin_expect(detail::t_epoch != detail::g_counting.epoch.load(
-                                              std::memory_order_acquire),
-                       0)) {
-    cells = detail::attach_thread();
-  }
-
   const auto delta = static_cast<uint64_t>(amount);
-  if (__builtin_expect(detail::t_exclusive, 1)) {
-    // Only this thread writes this cell: a load and a store suffice, and a
-    // reader sees either the old or the new value, never a torn one.
-    cells[slot].store(cells[slot].load(std::memory_order_relaxed) + delta,
-                      std::memory_order_relaxed);
-  } else {
-    cells[slot].fetch_add(delta, std::memory_order_relaxed);
+  const uint32_t stripe = detail::t_stripe;
+  if (__builtin_expect(stripe == layout::kSharedStripe, 0)) {
+    detail::increment_unowned(slot, delta);
+    return;
   }
+  // Only this thread writes this cell: a load and a store suffice, and a
+  // reader sees either the old or the new value, never a torn one.
+  std::atomic<uint64_t>& cell =
+      detail::g_counting.stripes.load(std::memory_order_acquire)[stripe]
+          .cells[slot];
+  cell.store(cell.load(std::memory_order_relaxed) + delta,
+             std::memory_order_relaxed);
 }
 
 }  // namespace telemetry_shm
