@@ -10,12 +10,6 @@
 // /proc/<pid>/task/*/schedstat (nanoseconds), read before and after each
 // phase. Figures are medians over the rounds; the order of the two servers
 // alternates from round to round.
-#include <dirent.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TSocket.h>
@@ -34,8 +28,7 @@
 
 #include "ItemService.h"
 #include "bench_util.h"
-
-extern char** environ;
+#include "common/process.h"
 
 namespace {
 
@@ -54,7 +47,7 @@ struct Options {
 
 struct Server {
   std::string label;
-  pid_t pid = -1;
+  test_support::ChildProcess process;
   int port = 0;
   std::string item_id;
 };
@@ -85,21 +78,20 @@ Server start_server(const std::string& label, bool counting,
                     const std::string& directory, const Options& options) {
   Server server;
   server.label = label;
-  server.port = bench::free_port();
-  std::vector<std::string> args = {bench::binary("item_service"),
-                                   "--port",
-                                   std::to_string(server.port),
-                                   "--threads",
-                                   std::to_string(options.clients + 2),
-                                   "--transport",
-                                   options.transport,
-                                   "--telemetry-dir",
-                                   directory,
-                                   "--log-level",
-                                   "warn"};
+  server.port = test_support::free_port();
+  std::vector<std::string> args = {
+      "--port",          std::to_string(server.port),
+      "--threads",       std::to_string(options.clients + 2),
+      "--transport",     options.transport,
+      "--telemetry-dir", directory,
+      "--log-level",     "warn"};
   if (!counting) args.push_back("--no-telemetry");
-  server.pid = bench::spawn(args);
-  bench::wait_for_port(server.port);
+  server.process = test_support::ChildProcess::spawn(
+      TELEMETRY_BIN_DIR "/item_service", args);
+  if (!test_support::wait_for_port(server.port, &server.process)) {
+    throw std::runtime_error("item_service did not listen on port " +
+                             std::to_string(server.port));
+  }
 
   Client client(server.port, options.transport);
   game::NewItem item;
@@ -142,13 +134,13 @@ Phase drive(const Server& server, const Options& options) {
     });
   }
 
-  const uint64_t cpu_before = bench::process_cpu_ns(server.pid);
+  const uint64_t cpu_before = bench::process_cpu_ns(server.process.pid());
   const auto begin = std::chrono::steady_clock::now();
   go = true;
   for (auto& thread : clients) thread.join();
   const std::chrono::duration<double> took =
       std::chrono::steady_clock::now() - begin;
-  const uint64_t cpu_after = bench::process_cpu_ns(server.pid);
+  const uint64_t cpu_after = bench::process_cpu_ns(server.process.pid());
 
   Phase phase;
   phase.calls_per_second = static_cast<double>(calls) / took.count();
@@ -189,10 +181,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  bench::TempDirectory directory("request-bench");
-  std::vector<Server> servers = {
-      start_server("counting on", true, directory.path(), options),
-      start_server("counting off", false, directory.path(), options)};
+  test_support::TempDir directory;
+  std::vector<Server> servers;
+  servers.push_back(
+      start_server("counting on", true, directory.path(), options));
+  servers.push_back(
+      start_server("counting off", false, directory.path(), options));
 
   std::vector<std::vector<Phase>> phases(servers.size());
   for (int round = 0; round < options.rounds; ++round) {
@@ -201,7 +195,7 @@ int main(int argc, char** argv) {
       phases[s].push_back(drive(servers[s], options));
     }
   }
-  for (const Server& server : servers) bench::stop(server.pid);
+  for (Server& server : servers) server.process.terminate();
 
   std::printf("%d clients, %s transport, %d rounds of %.1f s per server\n\n",
               options.clients, options.transport.c_str(), options.rounds,

@@ -33,6 +33,7 @@
 
 #include "TelemetrySidecar.h"
 #include "bench_util.h"
+#include "common/process.h"
 #include "segment_file.h"
 #include "telemetry_shm/segment_layout.h"
 #include "telemetry_shm/segment_reader.h"
@@ -146,7 +147,7 @@ std::vector<double> time_calls(int count, Call call) {
 }
 
 void bench_size(int instances, int polls) {
-  bench::TempDirectory directory("sidecar-bench");
+  test_support::TempDir directory;
   std::vector<Writer> writers;
   for (int i = 0; i < instances; ++i) {
     writers.push_back(make_writer(directory.path(), i));
@@ -161,14 +162,17 @@ void bench_size(int instances, int polls) {
     }
   });
 
-  const int port = bench::free_port();
-  const int metrics_port = bench::free_port();
-  const pid_t sidecar = bench::spawn(
-      {bench::binary("telemetry_sidecar"), "--port", std::to_string(port),
-       "--metrics-port", std::to_string(metrics_port), "--telemetry-dir",
-       directory.path(), "--log-level", "warn"});
-  bench::wait_for_port(port);
-  bench::wait_for_port(metrics_port);
+  const int port = test_support::free_port();
+  const int metrics_port = test_support::free_port();
+  auto sidecar = test_support::ChildProcess::spawn(
+      TELEMETRY_BIN_DIR "/telemetry_sidecar",
+      {"--port", std::to_string(port), "--metrics-port",
+       std::to_string(metrics_port), "--telemetry-dir", directory.path(),
+       "--log-level", "warn"});
+  if (!test_support::wait_for_port(port, &sidecar) ||
+      !test_support::wait_for_port(metrics_port, &sidecar)) {
+    throw std::runtime_error("telemetry_sidecar did not start");
+  }
 
   std::shared_ptr<TBufferedTransport> transport;
   auto client = connect_aggregate(port, &transport);
@@ -184,7 +188,7 @@ void bench_size(int instances, int polls) {
   size_t body = 0;
   const auto scrape_ms =
       time_calls(polls, [&] { body = scrape(metrics_port); });
-  const long rss = bench::resident_kib(sidecar);
+  const long rss = bench::resident_kib(sidecar.pid());
 
   size_t seen = 0;
   for (const auto& service : all.services) seen += service.instances.size();
@@ -197,7 +201,7 @@ void bench_size(int instances, int polls) {
               static_cast<double>(rss) / 1024.0);
 
   transport->close();
-  bench::stop(sidecar);
+  sidecar.terminate();
   done = true;
   heartbeat.join();
 }
