@@ -21,6 +21,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -47,7 +48,7 @@ struct Options {
 
 struct Server {
   std::string label;
-  test_support::ChildProcess process;
+  std::optional<test_support::ChildProcess> process;  // set once started
   int port = 0;
   std::string item_id;
 };
@@ -88,7 +89,7 @@ Server start_server(const std::string& label, bool counting,
   if (!counting) args.push_back("--no-telemetry");
   server.process = test_support::ChildProcess::spawn(
       TELEMETRY_BIN_DIR "/item_service", args);
-  if (!test_support::wait_for_port(server.port, &server.process)) {
+  if (!test_support::wait_for_port(server.port, &*server.process)) {
     throw std::runtime_error("item_service did not listen on port " +
                              std::to_string(server.port));
   }
@@ -134,13 +135,13 @@ Phase drive(const Server& server, const Options& options) {
     });
   }
 
-  const uint64_t cpu_before = bench::process_cpu_ns(server.process.pid());
+  const uint64_t cpu_before = bench::process_cpu_ns(server.process->pid());
   const auto begin = std::chrono::steady_clock::now();
   go = true;
   for (auto& thread : clients) thread.join();
   const std::chrono::duration<double> took =
       std::chrono::steady_clock::now() - begin;
-  const uint64_t cpu_after = bench::process_cpu_ns(server.process.pid());
+  const uint64_t cpu_after = bench::process_cpu_ns(server.process->pid());
 
   Phase phase;
   phase.calls_per_second = static_cast<double>(calls) / took.count();
@@ -195,7 +196,7 @@ int main(int argc, char** argv) {
       phases[s].push_back(drive(servers[s], options));
     }
   }
-  for (Server& server : servers) server.process.terminate();
+  for (Server& server : servers) server.process->terminate();
 
   std::printf("%d clients, %s transport, %d rounds of %.1f s per server\n\n",
               options.clients, options.transport.c_str(), options.rounds,
