@@ -22,14 +22,16 @@ using apache::thrift::protocol::TProtocolDecorator;
 using apache::thrift::protocol::TProtocolFactory;
 using apache::thrift::protocol::TType;
 using apache::thrift::transport::TBufferedTransport;
-using apache::thrift::transport::TBufferedTransportFactory;
 using apache::thrift::transport::TFramedTransport;
-using apache::thrift::transport::TFramedTransportFactory;
 using apache::thrift::transport::TTransport;
 using apache::thrift::transport::TTransportFactory;
 using telemetry::TelemetryCounter;
 
 constexpr int32_t kStringLimit = 16 * 1024 * 1024;
+
+// Thrift's default of 512 bytes turns a large reply into hundreds of
+// write calls; 16 KiB lets most replies leave in one or a few.
+constexpr uint32_t kBufferSize = 16 * 1024;
 constexpr int32_t kContainerLimit = 1000 * 1000;
 
 enum class Outcome { kNoReply, kSuccess, kError };
@@ -99,6 +101,15 @@ class ReplyWatcherFactory : public TProtocolFactory {
   std::shared_ptr<TProtocolFactory> inner_;
 };
 
+std::shared_ptr<TTransport> wrap_transport(std::shared_ptr<TTransport> inner,
+                                           TransportKind kind) {
+  if (kind == TransportKind::kFramed) {
+    return std::make_shared<TFramedTransport>(std::move(inner));
+  }
+  return std::make_shared<TBufferedTransport>(std::move(inner), kBufferSize,
+                                              kBufferSize);
+}
+
 // Puts a CountingTransport between the client's socket and the buffering
 // or framing, so that what is counted is what crossed the wire.
 class CountingTransportFactory : public TTransportFactory {
@@ -108,10 +119,22 @@ class CountingTransportFactory : public TTransportFactory {
   std::shared_ptr<TTransport> getTransport(
       std::shared_ptr<TTransport> client) override {
     auto counting = std::make_shared<CountingTransport>(std::move(client));
-    if (kind_ == TransportKind::kFramed) {
-      return std::make_shared<TFramedTransport>(counting);
-    }
-    return std::make_shared<TBufferedTransport>(counting);
+    return wrap_transport(std::move(counting), kind_);
+  }
+
+ private:
+  TransportKind kind_;
+};
+
+// The same buffering or framing without counting, for comparison and for
+// servers that do not count their own requests.
+class PlainTransportFactory : public TTransportFactory {
+ public:
+  explicit PlainTransportFactory(TransportKind kind) : kind_(kind) {}
+
+  std::shared_ptr<TTransport> getTransport(
+      std::shared_ptr<TTransport> client) override {
+    return wrap_transport(std::move(client), kind_);
   }
 
  private:
@@ -232,11 +255,7 @@ ServerParts instrument(std::shared_ptr<TProcessor> processor,
     parts.processor_factory =
         std::make_shared<apache::thrift::TSingletonProcessorFactory>(
             std::move(processor));
-    if (kind == TransportKind::kFramed) {
-      parts.transport_factory = std::make_shared<TFramedTransportFactory>();
-    } else {
-      parts.transport_factory = std::make_shared<TBufferedTransportFactory>();
-    }
+    parts.transport_factory = std::make_shared<PlainTransportFactory>(kind);
     parts.output_protocol_factory = parts.input_protocol_factory;
     return parts;
   }

@@ -94,7 +94,7 @@ Writer make_writer(const std::string& directory, int index) {
 telemetry::sidecar::TelemetrySidecarClient connect_aggregate(
     int port, std::shared_ptr<TBufferedTransport>* transport) {
   auto socket = std::make_shared<TSocket>("127.0.0.1", port);
-  *transport = std::make_shared<TBufferedTransport>(socket);
+  *transport = std::make_shared<TBufferedTransport>(socket, 16384, 16384);
   auto protocol = std::make_shared<TBinaryProtocol>(*transport);
   (*transport)->open();
   return telemetry::sidecar::TelemetrySidecarClient(
