@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "services/exception_message.h"
+
 #include <atomic>
 #include <stdexcept>
 #include <thread>
@@ -17,16 +19,6 @@ game::InventoryChange change(const std::string& player, const std::string& item,
   c.__set_item_id(item);
   c.__set_quantity(quantity);
   return c;
-}
-
-template <typename Exception, typename Call>
-std::string message_of(Call&& call) {
-  try {
-    call();
-  } catch (const Exception& error) {
-    return error.message;
-  }
-  return "no exception";
 }
 
 TEST(InventoryStoreTest, AddsUnitsAndListsSlotsByItemNumber) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "services/exception_message.h"
+
 #include <cstring>
 #include <set>
 #include <thread>
@@ -16,16 +18,6 @@ game::NewItem shield() {
   item.__set_rarity(game::Rarity::COMMON);
   item.__set_price(40);
   return item;
-}
-
-template <typename Exception, typename Call>
-std::string message_of(Call&& call) {
-  try {
-    call();
-  } catch (const Exception& error) {
-    return error.message;
-  }
-  return "no exception";
 }
 
 TEST(ItemStoreTest, CreatesItemsWithIdsInOrder) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "services/exception_message.h"
+
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -13,16 +15,6 @@ game::NewPlayer named(const std::string& name) {
   game::NewPlayer player;
   player.__set_name(name);
   return player;
-}
-
-template <typename Exception, typename Call>
-std::string message_of(Call&& call) {
-  try {
-    call();
-  } catch (const Exception& error) {
-    return error.message;
-  }
-  return "no exception";
 }
 
 TEST(PlayerStoreTest, CreatesAPlayerWithDefaults) {
