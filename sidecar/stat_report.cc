@@ -119,7 +119,7 @@ StatSample sample_from_segments(const std::string& directory) {
     sample.services.push_back(std::move(info));
     readings.push_back(std::move(reading));
   }
-  sample.telemetry = to_sidecar_telemetry(readings, 0, directory);
+  sample.telemetry = to_sidecar_telemetry(std::move(readings), 0, directory);
   return sample;
 }
 

@@ -35,12 +35,13 @@ ts::InstanceInfo to_instance_info(const telemetry_shm::Snapshot& snapshot,
   return info;
 }
 
-ts::ServiceTelemetry to_service_telemetry(const ServiceReading& reading) {
+ts::ServiceTelemetry to_service_telemetry(ServiceReading reading) {
   ts::ServiceTelemetry out;
-  out.service_name = reading.service_name;
-  out.total = telemetry_shm::to_thrift(reading.total);
-  for (const auto& instance : reading.instances) {
-    out.instances.push_back(telemetry_shm::to_thrift(instance));
+  out.service_name = std::move(reading.service_name);
+  out.total = telemetry_shm::to_thrift(std::move(reading.total));
+  out.instances.reserve(reading.instances.size());
+  for (auto& instance : reading.instances) {
+    out.instances.push_back(telemetry_shm::to_thrift(std::move(instance)));
   }
   for (const auto& counter : reading.retired) {
     out.retired[counter.name] = clamp_to_i64(counter.value);
@@ -48,15 +49,16 @@ ts::ServiceTelemetry to_service_telemetry(const ServiceReading& reading) {
   return out;
 }
 
-ts::SidecarTelemetry to_sidecar_telemetry(
-    const std::vector<ServiceReading>& readings, int64_t start_time_ms,
-    const std::string& telemetry_dir) {
+ts::SidecarTelemetry to_sidecar_telemetry(std::vector<ServiceReading> readings,
+                                          int64_t start_time_ms,
+                                          const std::string& telemetry_dir) {
   ts::SidecarTelemetry out;
   out.snapshot_timestamp_ms = unix_now_ms();
   out.sidecar_start_time_ms = start_time_ms;
   out.telemetry_dir = telemetry_dir;
-  for (const auto& reading : readings) {
-    out.services.push_back(to_service_telemetry(reading));
+  out.services.reserve(readings.size());
+  for (auto& reading : readings) {
+    out.services.push_back(to_service_telemetry(std::move(reading)));
   }
   return out;
 }

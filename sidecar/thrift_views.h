@@ -17,12 +17,14 @@ namespace sidecar {
 telemetry::sidecar::InstanceInfo to_instance_info(
     const telemetry_shm::Snapshot& snapshot, const std::string& segment_path);
 
+// Both take their readings by value: pass rvalues to move the names
+// instead of copying them.
 telemetry::sidecar::ServiceTelemetry to_service_telemetry(
-    const ServiceReading& reading);
+    ServiceReading reading);
 
 // The whole host, as read at one moment.
 telemetry::sidecar::SidecarTelemetry to_sidecar_telemetry(
-    const std::vector<ServiceReading>& readings, int64_t start_time_ms,
+    std::vector<ServiceReading> readings, int64_t start_time_ms,
     const std::string& telemetry_dir);
 
 // Every service and instance of `view` with liveness, read now.

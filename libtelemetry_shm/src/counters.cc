@@ -1,5 +1,6 @@
 #include "telemetry_shm/counters.h"
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -126,6 +127,17 @@ uint64_t sum_cells(const layout::Stripe* stripes, uint32_t slot) {
     total += stripes[i].cells[slot].load(std::memory_order_relaxed);
   }
   return total;
+}
+
+void sum_slots(const layout::Stripe* stripes, uint32_t slot_count,
+               uint64_t* sums) {
+  std::fill(sums, sums + slot_count, 0);
+  for (uint32_t i = 0; i < kStripeCount; ++i) {
+    const auto* cells = stripes[i].cells;
+    for (uint32_t slot = 0; slot < slot_count; ++slot) {
+      sums[slot] += cells[slot].load(std::memory_order_relaxed);
+    }
+  }
 }
 
 }  // namespace internal

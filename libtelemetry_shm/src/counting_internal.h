@@ -27,6 +27,12 @@ const std::vector<std::string>& known_counter_names();
 // Sum of cell `slot` over kStripeCount stripes starting at `stripes`.
 uint64_t sum_cells(const layout::Stripe* stripes, uint32_t slot);
 
+// Sums cells 0..slot_count-1 over kStripeCount stripes starting at
+// `stripes` into sums[0..slot_count-1], one stripe after the other: cheaper
+// than sum_cells() per slot once more than a few slots are wanted.
+void sum_slots(const layout::Stripe* stripes, uint32_t slot_count,
+               uint64_t* sums);
+
 }  // namespace telemetry_shm::internal
 
 #endif  // TELEMETRY_SHM_SRC_COUNTING_INTERNAL_H_

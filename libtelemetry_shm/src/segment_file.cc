@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
+#include <string_view>
 
 #include "counting_internal.h"
 #include "telemetry_shm/error.h"
@@ -86,21 +88,23 @@ void validate_state(const SegmentHeader& header, const std::string& path) {
 
 void validate_name(const char* field, const char* what,
                    std::string_view expected, const std::string& path) {
-  std::string name;
-  if (!copy_name(field, layout::kNameCapacity, &name)) {
+  char buffer[layout::kNameCapacity];
+  const auto name = stored_name(field, layout::kNameCapacity, buffer);
+  if (!name) {
     corrupt(path, std::string(what) + " has no terminating NUL");
   }
-  if (!is_valid_name(name)) {
-    corrupt(path, std::string(what) + " '" + name +
+  if (!is_valid_name(*name)) {
+    corrupt(path, std::string(what) + " '" + std::string(*name) +
                       "' is not 1 to 63 characters of [A-Za-z0-9_-]");
   }
-  if (!expected.empty() && name != expected) {
-    corrupt(path, std::string(what) + " is '" + name + "', but the file " +
-                      "name says '" + std::string(expected) + "'");
+  if (!expected.empty() && *name != expected) {
+    corrupt(path, std::string(what) + " is '" + std::string(*name) +
+                      "', but the file name says '" + std::string(expected) +
+                      "'");
   }
 }
 
-bool is_counter_name(const std::string& name) {
+bool is_counter_name(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
     const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -110,23 +114,28 @@ bool is_counter_name(const std::string& name) {
   return true;
 }
 
+// Checks every published descriptor without allocating: this runs on
+// every snapshot, and the messages are built only for a corrupt segment.
 void validate_descriptors(const Segment& segment, const std::string& path) {
   for (uint32_t i = 0; i < layout::kMaxCounters; ++i) {
     const CounterDescriptor& d = segment.descriptors[i];
     const int32_t key = d.key.load(std::memory_order_acquire);
     if (key == 0) continue;
 
-    const std::string where = "counter descriptor " + std::to_string(i);
+    const auto where = [i] {
+      return "counter descriptor " + std::to_string(i);
+    };
     if (key != static_cast<int32_t>(i) + 1) {
-      corrupt(path, where + " has key " + std::to_string(key) + ", expected " +
-                        std::to_string(i + 1));
+      corrupt(path, where() + " has key " + std::to_string(key) +
+                        ", expected " + std::to_string(i + 1));
     }
-    std::string name;
-    if (!copy_name(d.name, layout::kCounterNameCapacity, &name)) {
-      corrupt(path, where + " name has no terminating NUL");
+    char buffer[layout::kCounterNameCapacity];
+    const auto name = stored_name(d.name, layout::kCounterNameCapacity, buffer);
+    if (!name) {
+      corrupt(path, where() + " name has no terminating NUL");
     }
-    if (!is_counter_name(name)) {
-      corrupt(path, where + " name '" + name +
+    if (!is_counter_name(*name)) {
+      corrupt(path, where() + " name '" + std::string(*name) +
                         "' is not 1 to 55 characters of [A-Za-z0-9_]");
     }
   }
@@ -225,12 +234,19 @@ bip::mapped_region map_file(int fd, size_t size, bool writable) {
   }
 }
 
-bool copy_name(const char* field, size_t capacity, std::string* out) {
-  char buffer[layout::kNameCapacity];
+std::optional<std::string_view> stored_name(const char* field, size_t capacity,
+                                            char* buffer) {
   std::memcpy(buffer, field, capacity);
   const void* end = std::memchr(buffer, '\0', capacity);
-  if (end == nullptr) return false;
-  out->assign(buffer, static_cast<const char*>(end) - buffer);
+  if (end == nullptr) return std::nullopt;
+  return std::string_view(buffer, static_cast<const char*>(end) - buffer);
+}
+
+bool copy_name(const char* field, size_t capacity, std::string* out) {
+  char buffer[layout::kNameCapacity];
+  const auto name = stored_name(field, capacity, buffer);
+  if (!name) return false;
+  out->assign(*name);
   return true;
 }
 
@@ -270,17 +286,25 @@ Snapshot read_segment(const Segment& segment, Liveness liveness) {
   snap.liveness = liveness;
   snap.taken_ms = now_ms();
 
+  snap.counters.reserve(layout::kMaxCounters);
   for (uint32_t i = 0; i < layout::kMaxCounters; ++i) {
     const CounterDescriptor& d = segment.descriptors[i];
     const int32_t key = d.key.load(std::memory_order_acquire);
     if (key != static_cast<int32_t>(i) + 1) continue;
     CounterReading reading;
     reading.key = key;
-    if (!copy_name(d.name, layout::kCounterNameCapacity, &reading.name)) {
-      continue;
+    if (copy_name(d.name, layout::kCounterNameCapacity, &reading.name)) {
+      snap.counters.push_back(std::move(reading));
     }
-    reading.value = sum_cells(segment.stripes, i);
-    snap.counters.push_back(std::move(reading));
+  }
+  if (snap.counters.empty()) return snap;
+
+  // One pass over the stripes sums every named slot; keys are ascending.
+  uint64_t sums[layout::kMaxCounters];
+  const auto slot_count = static_cast<uint32_t>(snap.counters.back().key);
+  sum_slots(segment.stripes, slot_count, sums);
+  for (CounterReading& reading : snap.counters) {
+    reading.value = sums[reading.key - 1];
   }
   return snap;
 }

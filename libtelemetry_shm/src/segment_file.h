@@ -7,6 +7,7 @@
 
 #include <boost/interprocess/mapped_region.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,8 +67,14 @@ void claim_identity(layout::Segment& segment);
 void publish_descriptors(layout::Segment& segment,
                          const std::vector<std::string>& names);
 
-// Copies a NUL-terminated name out of shared memory. Returns false when the
-// field holds no terminator within `capacity`.
+// Copies the `capacity` bytes of a name field out of shared memory into
+// `buffer` and returns the NUL-terminated name in it, or nullopt when the
+// field holds no terminator.
+std::optional<std::string_view> stored_name(const char* field, size_t capacity,
+                                            char* buffer);
+
+// Copies a NUL-terminated name out of shared memory into `out`. Returns
+// false when the field holds no terminator within `capacity`.
 bool copy_name(const char* field, size_t capacity, std::string* out);
 
 // Reads the identity fields and every named counter. The caller has

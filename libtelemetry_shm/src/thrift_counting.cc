@@ -288,24 +288,25 @@ void CountingTransport::write(const uint8_t* buf, uint32_t len) {
 
 void CountingTransport::flush() { inner_->flush(); }
 
-telemetry::TelemetrySnapshot to_thrift(const Snapshot& snapshot) {
+telemetry::TelemetrySnapshot to_thrift(Snapshot snapshot) {
   telemetry::TelemetrySnapshot out;
   const auto& known = telemetry::_TelemetryCounter_VALUES_TO_NAMES;
-  for (const CounterReading& counter : snapshot.counters) {
-    const auto max = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-    const auto value = static_cast<int64_t>(std::min(counter.value, max));
+  constexpr auto kMax =
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  out.all_counters.reserve(snapshot.counters.size());
+  for (CounterReading& counter : snapshot.counters) {
+    const auto value = static_cast<int64_t>(std::min(counter.value, kMax));
     if (known.count(counter.key) != 0) {
       out.counters[static_cast<TelemetryCounter::type>(counter.key)] = value;
     }
-    telemetry::CounterValue item;
+    telemetry::CounterValue& item = out.all_counters.emplace_back();
     item.key = counter.key;
-    item.name = counter.name;
+    item.name = std::move(counter.name);
     item.value = value;
-    out.all_counters.push_back(std::move(item));
   }
   out.snapshot_timestamp_ms = snapshot.taken_ms;
-  out.service_name = snapshot.service_name;
-  out.instance_id = snapshot.instance_id;
+  out.service_name = std::move(snapshot.service_name);
+  out.instance_id = std::move(snapshot.instance_id);
   out.start_time_ms = snapshot.start_time_ms;
   out.generation = static_cast<int64_t>(snapshot.generation);
   out.alive = is_alive(snapshot.liveness);

@@ -92,8 +92,9 @@ class CountingTransport
 };
 
 // The Thrift form of a snapshot: known keys in `counters`, every stored
-// counter in `all_counters`, values above INT64_MAX clamped to it.
-telemetry::TelemetrySnapshot to_thrift(const Snapshot& snapshot);
+// counter in `all_counters`, values above INT64_MAX clamped to it. Pass an
+// rvalue to move the names instead of copying them.
+telemetry::TelemetrySnapshot to_thrift(Snapshot snapshot);
 
 }  // namespace telemetry_shm
 
