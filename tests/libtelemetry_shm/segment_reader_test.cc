@@ -143,6 +143,45 @@ TEST_F(SegmentReaderTest, AcceptsUndamagedCopy) {
   EXPECT_EQ(reader.path(), dir_.file("case") + "/" + kFileName);
 }
 
+TEST_F(SegmentReaderTest, SumsEveryNamedCounterOverEveryStripe) {
+  const std::string path = copy();
+  for (uint32_t slot = 0; slot < layout::kMaxCounters; ++slot) {
+    const std::string name = "COUNTER_" + std::to_string(slot + 1);
+    segment_test::write_at(
+        path, descriptor_offset(slot, offsetof(CounterDescriptor, name)),
+        name.c_str(), name.size() + 1);
+    const int32_t key = static_cast<int32_t>(slot) + 1;
+    segment_test::write_at(
+        path, descriptor_offset(slot, offsetof(CounterDescriptor, key)), &key,
+        sizeof(key));
+  }
+  // Cell (stripe, slot) holds stripe * 1000 + slot: every counter's sum
+  // differs, and a stripe left out changes it.
+  for (uint32_t stripe = 0; stripe < layout::kStripeCount; ++stripe) {
+    for (uint32_t slot = 0; slot < layout::kMaxCounters; ++slot) {
+      const uint64_t cell = stripe * 1000 + slot;
+      segment_test::write_at(path,
+                             offsetof(Segment, stripes) +
+                                 stripe * sizeof(layout::Stripe) +
+                                 slot * sizeof(uint64_t),
+                             &cell, sizeof(cell));
+    }
+  }
+
+  const telemetry_shm::Snapshot snap = SegmentReader::open(path).snapshot();
+
+  ASSERT_EQ(snap.counters.size(), layout::kMaxCounters);
+  const uint64_t stripe_sum =
+      layout::kStripeCount * (layout::kStripeCount - 1) / 2;
+  for (uint32_t slot = 0; slot < layout::kMaxCounters; ++slot) {
+    const auto& reading = snap.counters[slot];
+    EXPECT_EQ(reading.key, static_cast<int32_t>(slot) + 1);
+    EXPECT_EQ(reading.name, "COUNTER_" + std::to_string(slot + 1));
+    EXPECT_EQ(reading.value, stripe_sum * 1000 + layout::kStripeCount * slot)
+        << reading.name;
+  }
+}
+
 TEST_F(SegmentReaderTest, ReportsMissingFile) {
   const OpenResult result = try_open(dir_.file("case/Nope.1.seg"));
 
@@ -531,6 +570,16 @@ std::vector<FieldDamage> field_damages() {
       {"DescriptorNameUnterminated",
        descriptor_offset(1, name),
        unterminated(layout::kCounterNameCapacity, 'N'),
+       kCorrupt,
+       {"name", "descriptor"}},
+      {"DescriptorNameWithSpace",
+       descriptor_offset(1, name),
+       c_string("BYTES SENT"),
+       kCorrupt,
+       {"BYTES SENT"}},
+      {"DescriptorNameEmpty",
+       descriptor_offset(0, name),
+       c_string(""),
        kCorrupt,
        {"name", "descriptor"}},
   };
