@@ -1,6 +1,7 @@
 // telemetry_sidecar: serves the counters of every service instance on this
 // host over Thrift (and Prometheus), read from their counter segments.
 // Run with --help for the flags.
+#include <malloc.h>
 #include <thrift/Thrift.h>
 #include <unistd.h>
 
@@ -311,6 +312,11 @@ int run(const Config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reply for a large host is several MiB of short-lived allocations, and
+  // glibc would keep the peak of it resident in one arena per polling
+  // thread: eight concurrent pollers of 128 instances raised the sidecar
+  // from 22 to 35 MiB. Two arenas keep it near the single-poller figure.
+  mallopt(M_ARENA_MAX, 2);
   telemetry_shm::block_stop_signals();
   try {
     std::optional<Config> config = parse_flags(argc, argv);

@@ -3,7 +3,16 @@
 // call (TelemetrySidecar.get_all_telemetry) and a /metrics scrape, median
 // and p99 latency, and the sidecar's resident memory.
 //
-//   build/bin/sidecar_bench [--polls N] [--sizes 1,16,128]
+//   build/bin/sidecar_bench [--polls N] [--pollers N] [--sizes 1,16,128]
+//                           [--sidecar PATH]...
+//
+// "RSS MiB" is the sidecar's resident memory after one client's polls and
+// scrapes; "RSS after" is read again after --pollers clients (default 8)
+// have polled at the same time.
+//
+// Each --sidecar names a telemetry_sidecar binary to measure (default: the
+// one of this build). With several, they take turns on the same instances
+// at each size, so two builds can be compared within one run.
 //
 // The instances are synthetic writers held by this process: each segment
 // is built with all 64 counter slots named and filled, its lock is held and
@@ -134,6 +143,14 @@ size_t scrape(int port) {
   return total;
 }
 
+struct Options {
+  int polls = 200;  // timed polls, and timed scrapes, by one client
+  int pollers = 8;  // clients polling at once before the second RSS reading
+  int polls_together = 20;  // polls by each of them
+  std::vector<int> sizes = {1, 16, 128};
+  std::vector<std::string> binaries;  // telemetry_sidecar builds to compare
+};
+
 template <typename Call>
 std::vector<double> time_calls(int count, Call call) {
   std::vector<double> ms;
@@ -146,32 +163,36 @@ std::vector<double> time_calls(int count, Call call) {
   return ms;
 }
 
-void bench_size(int instances, int polls) {
-  test_support::TempDir directory;
-  std::vector<Writer> writers;
-  for (int i = 0; i < instances; ++i) {
-    writers.push_back(make_writer(directory.path(), i));
+// `pollers` clients on connections of their own, each making `polls`
+// aggregate calls at the same time as the others.
+void poll_together(int port, int pollers, int polls) {
+  std::vector<std::thread> threads;
+  for (int i = 0; i < pollers; ++i) {
+    threads.emplace_back([port, polls] {
+      std::shared_ptr<TBufferedTransport> transport;
+      auto client = connect_aggregate(port, &transport);
+      telemetry::sidecar::SidecarTelemetry all;
+      for (int n = 0; n < polls; ++n) client.get_all_telemetry(all);
+      transport->close();
+    });
   }
-  std::atomic<bool> done{false};
-  std::thread heartbeat([&] {
-    while (!done) {
-      for (Writer& w : writers) {
-        w.segment->header.heartbeat_ms.store(internal::now_ms());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-  });
+  for (auto& thread : threads) thread.join();
+}
 
+// Starts `binary` on `directory` and measures it once the sidecar serves
+// all `instances`; prints one row.
+void bench_sidecar(const std::string& binary, const std::string& directory,
+                   int instances, const Options& options) {
+  const int polls = options.polls;
   const int port = test_support::free_port();
   const int metrics_port = test_support::free_port();
   auto sidecar = test_support::ChildProcess::spawn(
-      TELEMETRY_BIN_DIR "/telemetry_sidecar",
-      {"--port", std::to_string(port), "--metrics-port",
-       std::to_string(metrics_port), "--telemetry-dir", directory.path(),
-       "--log-level", "warn"});
+      binary, {"--port", std::to_string(port), "--metrics-port",
+               std::to_string(metrics_port), "--telemetry-dir", directory,
+               "--log-level", "warn"});
   if (!test_support::wait_for_port(port, &sidecar) ||
       !test_support::wait_for_port(metrics_port, &sidecar)) {
-    throw std::runtime_error("telemetry_sidecar did not start");
+    throw std::runtime_error(binary + " did not start");
   }
 
   std::shared_ptr<TBufferedTransport> transport;
@@ -189,19 +210,43 @@ void bench_size(int instances, int polls) {
   const auto scrape_ms =
       time_calls(polls, [&] { body = scrape(metrics_port); });
   const long rss = bench::resident_kib(sidecar.pid());
+  poll_together(port, options.pollers, options.polls_together);
+  const long rss_together = bench::resident_kib(sidecar.pid());
 
   size_t seen = 0;
   for (const auto& service : all.services) seen += service.instances.size();
   const double cells = static_cast<double>(instances) * layout::kMaxCounters;
-  std::printf("%9d %9zu %10.3f %10.3f %12.3f %10.3f %10.3f %9zu %9.1f\n",
-              instances, seen, bench::median(poll_ms),
-              bench::quantile(poll_ms, 0.99),
-              bench::median(poll_ms) * 1e6 / cells, bench::median(scrape_ms),
-              bench::quantile(scrape_ms, 0.99), body / 1024,
-              static_cast<double>(rss) / 1024.0);
+  std::printf(
+      "%9d %9zu %10.3f %10.3f %12.3f %10.3f %10.3f %9zu %9.1f %9.1f  %s\n",
+      instances, seen, bench::median(poll_ms), bench::quantile(poll_ms, 0.99),
+      bench::median(poll_ms) * 1e6 / cells, bench::median(scrape_ms),
+      bench::quantile(scrape_ms, 0.99), body / 1024,
+      static_cast<double>(rss) / 1024.0,
+      static_cast<double>(rss_together) / 1024.0, binary.c_str());
 
   transport->close();
   sidecar.terminate();
+}
+
+void bench_size(const Options& options, int instances) {
+  test_support::TempDir directory;
+  std::vector<Writer> writers;
+  for (int i = 0; i < instances; ++i) {
+    writers.push_back(make_writer(directory.path(), i));
+  }
+  std::atomic<bool> done{false};
+  std::thread heartbeat([&] {
+    while (!done) {
+      for (Writer& w : writers) {
+        w.segment->header.heartbeat_ms.store(internal::now_ms());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+
+  for (const std::string& binary : options.binaries) {
+    bench_sidecar(binary, directory.path(), instances, options);
+  }
   done = true;
   heartbeat.join();
 }
@@ -217,24 +262,38 @@ std::vector<int> parse_sizes(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int polls = 200;
-  std::vector<int> sizes = {1, 16, 128};
-  for (int i = 1; i + 1 < argc; i += 2) {
+  Options options;
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
+    if (i + 1 == argc) {
+      std::fprintf(stderr, "sidecar_bench: %s needs a value\n", flag.c_str());
+      return 2;
+    }
+    const std::string value = argv[i + 1];
     if (flag == "--polls") {
-      polls = std::stoi(argv[i + 1]);
+      options.polls = std::stoi(value);
+    } else if (flag == "--pollers") {
+      options.pollers = std::stoi(value);
     } else if (flag == "--sizes") {
-      sizes = parse_sizes(argv[i + 1]);
+      options.sizes = parse_sizes(value);
+    } else if (flag == "--sidecar") {
+      options.binaries.push_back(value);
     } else {
       std::fprintf(stderr, "sidecar_bench: unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
+  if (options.binaries.empty()) {
+    options.binaries.push_back(TELEMETRY_BIN_DIR "/telemetry_sidecar");
+  }
 
-  std::printf("%d polls per size, 64 counters per instance\n\n", polls);
-  std::printf("%9s %9s %10s %10s %12s %10s %10s %9s %9s\n", "instances",
+  std::printf(
+      "%d polls and %d scrapes per size by one client, then %d clients "
+      "making %d polls each at once; 64 counters per instance\n\n",
+      options.polls, options.polls, options.pollers, options.polls_together);
+  std::printf("%9s %9s %10s %10s %12s %10s %10s %9s %9s %9s  %s\n", "instances",
               "served", "poll ms", "poll p99", "ns/counter", "scrape ms",
-              "scrape p99", "body KiB", "RSS MiB");
-  for (int size : sizes) bench_size(size, polls);
+              "scrape p99", "body KiB", "RSS MiB", "RSS after", "sidecar");
+  for (int size : options.sizes) bench_size(options, size);
   return 0;
 }
