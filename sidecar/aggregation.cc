@@ -47,6 +47,17 @@ void add_counters(Counters& into, const Counters& from) {
   }
 }
 
+void subtract_counters(Counters& into, const Counters& what) {
+  for (const auto& reading : what) {
+    auto it = std::find_if(into.begin(), into.end(), [&](const auto& have) {
+      return have.key == reading.key;
+    });
+    if (it != into.end()) {
+      it->value -= std::min(it->value, reading.value);
+    }
+  }
+}
+
 telemetry_shm::Snapshot service_total(
     const std::string& service_name,
     const std::vector<telemetry_shm::Snapshot>& instances,

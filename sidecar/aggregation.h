@@ -21,6 +21,10 @@ using Counters = std::vector<telemetry_shm::CounterReading>;
 // A key that `into` lacks is added with the name `from` gives it.
 void add_counters(Counters& into, const Counters& from);
 
+// Takes every counter of `what` out of `into`, matched by key, stopping at
+// 0. For counts that were added to `into` and now belong elsewhere.
+void subtract_counters(Counters& into, const Counters& what);
+
 // The total over `instances` of one service plus `retired`: counters
 // summed, generation summed, the latest start time and heartbeat, liveness
 // the best of the instances (alive before stale, stopped, dead; dead when

@@ -19,7 +19,8 @@
 namespace sidecar {
 namespace {
 
-constexpr std::string_view kHeader = "telemetry-sidecar-retired 1";
+constexpr std::string_view kHeader = "telemetry-sidecar-retired 2";
+constexpr std::string_view kHeaderVersion1 = "telemetry-sidecar-retired 1";
 constexpr size_t kMaxCounterName = 55;
 
 // Where a record was read, for error messages.
@@ -75,35 +76,59 @@ void check_counter_name(const LineRef& at, std::string_view name) {
   }
 }
 
-void parse_counter(const LineRef& at, const std::vector<std::string_view>& w,
-                   RetiredState& state) {
-  if (w.size() != 5) {
-    fail_line(at, "expected 'counter <service> <key> <name> <value>'");
-  }
-  check_name(at, w[1], "service name");
+// "<key> <name> <value>" from words[first..first+2].
+telemetry_shm::CounterReading parse_reading(
+    const LineRef& at, const std::vector<std::string_view>& w, size_t first) {
   telemetry_shm::CounterReading reading;
-  reading.key = parse_number<int32_t>(at, w[2], "counter key");
+  reading.key = parse_number<int32_t>(at, w[first], "counter key");
   if (reading.key <= 0) fail_line(at, "counter key must be positive");
-  check_counter_name(at, w[3]);
-  reading.name = std::string(w[3]);
-  reading.value = parse_number<uint64_t>(at, w[4], "counter value");
-  Counters& counts = state.counts[std::string(w[1])];
+  check_counter_name(at, w[first + 1]);
+  reading.name = std::string(w[first + 1]);
+  reading.value = parse_number<uint64_t>(at, w[first + 2], "counter value");
+  return reading;
+}
+
+void add_unique(const LineRef& at, Counters& counts,
+                const telemetry_shm::CounterReading& reading) {
   for (const auto& have : counts) {
     if (have.key == reading.key) fail_line(at, "counter key repeated");
   }
   add_counters(counts, {reading});
 }
 
-void parse_removing(const LineRef& at, const std::vector<std::string_view>& w,
-                    RetiredState& state) {
+void parse_counter(const LineRef& at, const std::vector<std::string_view>& w,
+                   RetiredState& state) {
+  if (w.size() != 5) {
+    fail_line(at, "expected 'counter <service> <key> <name> <value>'");
+  }
+  check_name(at, w[1], "service name");
+  add_unique(at, state.counts[std::string(w[1])], parse_reading(at, w, 2));
+}
+
+// Returns the counts of the segment the line names, to which the "removed"
+// lines that follow it belong.
+Counters* parse_removing(const LineRef& at,
+                         const std::vector<std::string_view>& w,
+                         RetiredState& state) {
   if (w.size() != 4) {
     fail_line(at, "expected 'removing <service> <instance> <created ms>'");
   }
   check_name(at, w[1], "service name");
   check_name(at, w[2], "instance id");
-  state.removing.insert(
-      SegmentId{std::string(w[1]), std::string(w[2]),
-                parse_number<int64_t>(at, w[3], "creation time")});
+  const SegmentId id{std::string(w[1]), std::string(w[2]),
+                     parse_number<int64_t>(at, w[3], "creation time")};
+  auto [it, inserted] = state.removing.try_emplace(id);
+  if (!inserted) fail_line(at, "segment named by an earlier removing line");
+  return &it->second;
+}
+
+void parse_removed(const LineRef& at, const std::vector<std::string_view>& w,
+                   Counters* removing) {
+  if (w.size() != 4) fail_line(at, "expected 'removed <key> <name> <value>'");
+  if (removing == nullptr) {
+    fail_line(at, "a removed line must follow a removing line");
+  }
+  add_unique(at, *removing, parse_reading(at, w, 1));
 }
 
 // Parses every line after the header; returns true once "end" was read.
@@ -111,6 +136,7 @@ bool parse_records(std::istream& in, const std::string& path,
                    RetiredState& state) {
   std::string line;
   int number = 1;
+  Counters* removing = nullptr;  // the segment of the last removing line
   while (std::getline(in, line)) {
     LineRef at{path, ++number};
     const auto words = split_words(line);
@@ -120,13 +146,18 @@ bool parse_records(std::istream& in, const std::string& path,
       if (std::getline(in, line)) fail_line(at, "text after 'end'");
       return true;
     }
+    if (words[0] == "removed") {
+      parse_removed(at, words, removing);
+      continue;
+    }
+    removing = nullptr;
     if (words[0] == "counter") {
       parse_counter(at, words, state);
     } else if (words[0] == "removing") {
-      parse_removing(at, words, state);
+      removing = parse_removing(at, words, state);
     } else {
       fail_line(at, fmt::format("unknown record '{}', expected counter, "
-                                "removing or end",
+                                "removing, removed or end",
                                 words[0]));
     }
   }
@@ -142,9 +173,12 @@ std::string render(const RetiredState& state) {
                          c.value);
     }
   }
-  for (const auto& id : state.removing) {
+  for (const auto& [id, counts] : state.removing) {
     out << fmt::format("removing {} {} {}\n", id.service_name, id.instance_id,
                        id.created_ms);
+    for (const auto& c : counts) {
+      out << fmt::format("removed {} {} {}\n", c.key, c.name, c.value);
+    }
   }
   out << "end\n";
   return out.str();
@@ -170,19 +204,19 @@ bool same_counters(const Counters& a, const Counters& b) {
       });
 }
 
+template <typename Key>
+bool same_maps(const std::map<Key, Counters>& a,
+               const std::map<Key, Counters>& b) {
+  return std::equal(
+      a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+        return x.first == y.first && same_counters(x.second, y.second);
+      });
+}
+
 }  // namespace
 
 bool RetiredState::operator==(const RetiredState& other) const {
-  if (removing != other.removing || counts.size() != other.counts.size()) {
-    return false;
-  }
-  for (const auto& [service, mine] : counts) {
-    auto it = other.counts.find(service);
-    if (it == other.counts.end() || !same_counters(mine, it->second)) {
-      return false;
-    }
-  }
-  return true;
+  return same_maps(counts, other.counts) && same_maps(removing, other.removing);
 }
 
 RetiredState load_retired_state(const std::string& path) {
@@ -194,7 +228,8 @@ RetiredState load_retired_state(const std::string& path) {
         fmt::format("cannot read state file {}: {}", path, errno_text(errno)));
   }
   std::string header;
-  if (!std::getline(in, header) || header != kHeader) {
+  if (!std::getline(in, header) ||
+      (header != kHeader && header != kHeaderVersion1)) {
     throw StateFileError(
         fmt::format("state file {} line 1: expected '{}', found '{}'", path,
                     kHeader, header.substr(0, 60)));

@@ -5,14 +5,18 @@
 // that is then renamed over the old one, so a crash leaves either the old
 // or the new state, never a mix:
 //
-//   telemetry-sidecar-retired 1
+//   telemetry-sidecar-retired 2
 //   counter <service> <key> <counter name> <value>
 //   removing <service> <instance> <created ms>
+//   removed <key> <counter name> <value>
 //   end
 //
 // A "removing" line names a segment whose counts are already included but
 // whose file may still exist (the sidecar stopped between the two steps);
-// such a segment is removed without being counted again.
+// the "removed" lines after it are the counts it added. Such a segment is
+// removed without being counted again, or, when a writer has taken it over
+// meanwhile, its counts are taken back out of the retired counts. Files of
+// version 1, which had no "removed" lines, are read too.
 //
 // Thread safety: plain functions; callers serialize access to one file.
 #ifndef SIDECAR_RETIRED_STATE_H_
@@ -21,7 +25,6 @@
 #include <compare>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -48,7 +51,9 @@ struct SegmentId {
 
 struct RetiredState {
   std::map<std::string, Counters> counts;  // by service name
-  std::set<SegmentId> removing;
+  // Segments whose counts are in `counts` while their files may still
+  // exist, each with the counts it added.
+  std::map<SegmentId, Counters> removing;
 
   // Equal counts (key, name and value) and equal removals.
   bool operator==(const RetiredState& other) const;

@@ -118,8 +118,8 @@ void SegmentFollower::adopt(const SegmentEntry& entry) {
   if (!opened) return;
   const Snapshot& snap = opened->snapshot;
   SegmentId id{snap.service_name, snap.instance_id, snap.created_ms};
-  if (retired_.removing.count(id) != 0) {
-    finish_removal(entry.path, *opened, id);
+  if (retired_.removing.count(id) != 0 &&
+      finish_removal(entry.path, *opened, id)) {
     return;
   }
   const bool alive = telemetry_shm::is_alive(snap.liveness);
@@ -270,33 +270,43 @@ bool SegmentFollower::remove_segment(const std::string& path,
   return true;
 }
 
-void SegmentFollower::finish_removal(const std::string& path,
+bool SegmentFollower::finish_removal(const std::string& path,
                                      const Opened& opened,
                                      const SegmentId& id) {
   FileLock lock(path);
-  if (lock.try_lock() && !opened.reader->replaced()) {
+  const bool locked = lock.try_lock();
+  if (opened.reader->replaced()) {
+    // Another file took the path; the next scan finds it.
+    retired_.removing.erase(id);
+    save_state(retired_);
+    return true;
+  }
+  if (locked) {
     ::unlink(path.c_str());
     logger_->info("removed segment {}: its counts were already retired", path);
     retired_.removing.erase(id);
     save_state(retired_);
-    return;
+    return true;
   }
-  // TODO(#4): a writer that took over a segment between its retirement and
-  // its removal has its earlier counts in both places; the retired counts
-  // cannot be split back by instance.
+  // A writer took the segment over and continues its counts, so they leave
+  // the retired counts for the instance again.
+  RetiredState next = retired_;
+  subtract_counters(next.counts[id.service_name], next.removing[id]);
+  next.removing.erase(id);
+  if (!save_state(next)) return true;  // not followed until that is saved
+  retired_ = std::move(next);
   logger_->warn(
-      "segment {} was retired but a writer took it over; "
-      "following it again",
+      "segment {} was retired but a writer took it over; its counts move "
+      "from the retired counts back to the instance",
       path);
-  retired_.removing.erase(id);
-  save_state(retired_);
+  return false;
 }
 
 bool SegmentFollower::retire_counts(const Snapshot& final_counts,
                                     const std::optional<SegmentId>& removing) {
   RetiredState next = retired_;
   add_counters(next.counts[final_counts.service_name], final_counts.counters);
-  if (removing) next.removing.insert(*removing);
+  if (removing) next.removing[*removing] = final_counts.counters;
   if (!save_state(next)) return false;
   retired_ = std::move(next);
   return true;
@@ -320,7 +330,8 @@ bool SegmentFollower::save_state(const RetiredState& state) {
 
 void SegmentFollower::drop_stale_removals() {
   const size_t before = retired_.removing.size();
-  std::erase_if(retired_.removing, [&](const SegmentId& id) {
+  std::erase_if(retired_.removing, [&](const auto& item) {
+    const SegmentId& id = item.first;
     const std::string path =
         std::filesystem::path(options_.directory) /
         telemetry_shm::segment_file_name(id.service_name, id.instance_id);

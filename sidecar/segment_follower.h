@@ -96,7 +96,9 @@ class SegmentFollower {
   void forget_vanished(const std::set<std::string>& listed);
   void retire_expired();
   bool remove_segment(const std::string& path, const Tracked& tracked);
-  void finish_removal(const std::string& path, const Opened& opened,
+  // For a segment whose removal was cut short. Returns false when a writer
+  // has taken it over and it is to be followed again.
+  bool finish_removal(const std::string& path, const Opened& opened,
                       const SegmentId& id);
   bool retire_counts(const telemetry_shm::Snapshot& final_counts,
                      const std::optional<SegmentId>& removing);

@@ -65,6 +65,17 @@ TEST(AggregationTest, SumSaturatesInsteadOfWrapping) {
   EXPECT_EQ(into[0].value, std::numeric_limits<uint64_t>::max());
 }
 
+TEST(AggregationTest, SubtractMatchesByKeyAndStopsAtZero) {
+  sidecar::Counters into = {{1, "BYTES_RECEIVED", 10},
+                            {3, "SUCCESSFUL_REQUESTS", 4}};
+  sidecar::subtract_counters(into, {{1, "BYTES_RECEIVED", 3},
+                                    {3, "SUCCESSFUL_REQUESTS", 9},
+                                    {4, "ERROR_REQUESTS", 2}});
+  ASSERT_EQ(into.size(), 2u);
+  EXPECT_EQ(into[0].value, 7u);
+  EXPECT_EQ(into[1].value, 0u);
+}
+
 TEST(AggregationTest, MetricWordIsLowerCaseWithSafeCharacters) {
   EXPECT_EQ(sidecar::metric_word("BYTES_SENT"), "bytes_sent");
   EXPECT_EQ(sidecar::metric_word("Odd-Name.2"), "odd_name_2");

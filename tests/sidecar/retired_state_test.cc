@@ -17,7 +17,9 @@ sidecar::RetiredState sample_state() {
   state.counts["ItemService"] = {{1, "BYTES_RECEIVED", 1234},
                                  {3, "SUCCESSFUL_REQUESTS", 9007199254740993}};
   state.counts["PlayerService"] = {{4, "ERROR_REQUESTS", 2}};
-  state.removing.insert({"ItemService", "9091", 1700000000123});
+  state.removing[{"ItemService", "9091", 1700000000123}] = {
+      {1, "BYTES_RECEIVED", 34}, {3, "SUCCESSFUL_REQUESTS", 5}};
+  state.removing[{"ItemService", "9092", 1700000000456}] = {};
   return state;
 }
 
@@ -59,6 +61,21 @@ TEST(RetiredStateTest, SaveReplacesThePreviousState) {
   EXPECT_EQ(sidecar::load_retired_state(path), smaller);
 }
 
+TEST(RetiredStateTest, ReadsVersionOneFile) {
+  TempDir dir;
+  const std::string path = dir.path() + "/state";
+  write_text(path,
+             "telemetry-sidecar-retired 1\n"
+             "counter A 1 BYTES_SENT 3\n"
+             "removing A 7 1700000000123\n"
+             "end\n");
+
+  sidecar::RetiredState expected;
+  expected.counts["A"] = {{1, "BYTES_SENT", 3}};
+  expected.removing[{"A", "7", 1700000000123}] = {};
+  EXPECT_EQ(sidecar::load_retired_state(path), expected);
+}
+
 TEST(RetiredStateTest, RefusesTruncatedFile) {
   TempDir dir;
   const std::string path = dir.path() + "/state";
@@ -76,7 +93,7 @@ TEST(RetiredStateTest, RefusesWrongHeader) {
 TEST(RetiredStateTest, RefusesBadRecordsNamingTheLine) {
   TempDir dir;
   const std::string path = dir.path() + "/state";
-  const std::string header = "telemetry-sidecar-retired 1\n";
+  const std::string header = "telemetry-sidecar-retired 2\n";
   const std::pair<std::string, std::string> cases[] = {
       {"counter A 1 BYTES_SENT -3\n", "counter value '-3'"},
       {"counter A 0 BYTES_SENT 3\n", "counter key must be positive"},
@@ -84,6 +101,13 @@ TEST(RetiredStateTest, RefusesBadRecordsNamingTheLine) {
       {"counter A 1 BYTES_SENT\n", "expected 'counter"},
       {"counter A 1 X 3\ncounter A 1 X 4\n", "line 3: counter key repeated"},
       {"removing A 1 soon\n", "creation time 'soon'"},
+      {"removing A 1 5\nremoving A 1 5\n", "line 3: segment named by an"},
+      {"removed 1 BYTES_SENT 3\n", "must follow a removing line"},
+      {"removing A 1 5\ncounter A 1 X 3\nremoved 1 X 3\n",
+       "line 4: a removed line must follow"},
+      {"removing A 1 5\nremoved 1 X 3\nremoved 1 Y 4\n",
+       "line 4: counter key repeated"},
+      {"removing A 1 5\nremoved 1 X\n", "expected 'removed"},
       {"bogus\n", "unknown record 'bogus'"},
   };
   for (const auto& [body, expected] : cases) {

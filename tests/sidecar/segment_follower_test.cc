@@ -7,8 +7,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "retired_state.h"
 #include "sidecar/follower_fixture.h"
 #include "telemetry_shm/segment_layout.h"
+#include "telemetry_shm/segment_reader.h"
 
 namespace sidecar_test {
 namespace {
@@ -221,6 +223,57 @@ TEST_F(FollowerTest, SkipsHalfBuiltSegmentUntilItIsReady) {
   follower().scan_once();
   EXPECT_EQ(follower().view()->services.count("Half"), 0u);
   EXPECT_EQ(lines_with(log(), "Half.1.seg"), 1u) << log();
+}
+
+// Leaves the state a sidecar leaves when it stops between saving a
+// segment's counts as retired and removing the segment's file.
+void save_removal_cut_short(const std::string& segment_path,
+                            const std::string& state_file) {
+  const telemetry_shm::Snapshot last =
+      telemetry_shm::SegmentReader::open(segment_path).snapshot();
+  sidecar::RetiredState state;
+  state.counts[last.service_name] = last.counters;
+  state.removing[{last.service_name, last.instance_id, last.created_ms}] =
+      last.counters;
+  sidecar::save_retired_state(state_file, state);
+}
+
+TEST_F(FollowerTest, FinishesRemovalCutShortWithoutCountingTwice) {
+  const std::string path = dir_.path() + "/ItemService.1.seg";
+  {
+    WriterChild a(dir_.path(), "ItemService", "1");
+    a.add(kSuccess, 11);
+    a.kill_hard();
+  }
+  save_removal_cut_short(path, options_.state_file);
+
+  sidecar::ServiceReading item = read("ItemService");
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_TRUE(item.instances.empty());
+  EXPECT_EQ(item.total.value(kSuccess), 11u);
+  EXPECT_TRUE(
+      sidecar::load_retired_state(options_.state_file).removing.empty());
+}
+
+TEST_F(FollowerTest, WriterThatTookOverARetiredSegmentIsNotCountedTwice) {
+  const std::string path = dir_.path() + "/ItemService.1.seg";
+  {
+    WriterChild a(dir_.path(), "ItemService", "1");
+    a.add(kSuccess, 11);
+    a.kill_hard();
+  }
+  save_removal_cut_short(path, options_.state_file);
+  WriterChild again(dir_.path(), "ItemService", "1");
+  again.add(kSuccess, 4);
+
+  sidecar::ServiceReading item = read("ItemService");
+  ASSERT_EQ(item.instances.size(), 1u);
+  EXPECT_EQ(item.instances[0].value(kSuccess), 15u);
+  EXPECT_EQ(item.total.value(kSuccess), 15u);
+  EXPECT_NE(log().find("a writer took it over"), std::string::npos) << log();
+
+  restart_follower();
+  EXPECT_EQ(read("ItemService").total.value(kSuccess), 15u);
 }
 
 TEST_F(FollowerTest, RefusesMalformedStateFileWithItsLine) {
