@@ -54,13 +54,17 @@ StatSample sample_from_sidecar(const std::string& host, int port, bool framed) {
   auto socket = std::make_shared<transport::TSocket>(host, port);
   socket->setConnTimeout(kConnectTimeoutMs);
   socket->setRecvTimeout(kReceiveTimeoutMs);
-  std::shared_ptr<transport::TTransport> transport;
+  std::shared_ptr<transport::TBufferBase> transport;
   if (framed) {
     transport = std::make_shared<transport::TFramedTransport>(socket);
   } else {
     transport = std::make_shared<transport::TBufferedTransport>(socket);
   }
-  auto protocol = std::make_shared<protocol::TBinaryProtocol>(transport);
+  // Specialised on the buffer: a large reply is read without a virtual
+  // call per field.
+  auto protocol =
+      std::make_shared<protocol::TBinaryProtocolT<transport::TBufferBase>>(
+          transport);
   ts::TelemetrySidecarClient client(
       std::make_shared<protocol::TMultiplexedProtocol>(protocol,
                                                        "TelemetrySidecar"));
