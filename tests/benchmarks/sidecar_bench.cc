@@ -7,10 +7,14 @@
 //                           [--sidecar PATH]...
 //
 // "poll CPU" is the sidecar's CPU time per poll in ms, all its threads
-// together, so it includes the directory scans that run meanwhile.
-// "RSS MiB" is the sidecar's resident memory after one client's polls and
+// together, so it includes the directory scans that run meanwhile. "RSS
+// MiB" is the sidecar's resident memory after one client's polls and
 // scrapes; "RSS after" is read again after --pollers clients (default 8)
 // have polled at the same time.
+//
+// A second table times each step of a poll inside this process, with this
+// build's sidecar code on the same segments: steady figures that show
+// where the time goes, without the sockets and the second process.
 //
 // Each --sidecar names a telemetry_sidecar binary to measure (default: the
 // one of this build). With several, they take turns on the same instances
@@ -27,6 +31,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <prometheus/text_serializer.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/protocol/TMultiplexedProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
@@ -45,9 +52,12 @@
 #include "TelemetrySidecar.h"
 #include "bench_util.h"
 #include "common/process.h"
+#include "prometheus_collector.h"
 #include "segment_file.h"
+#include "segment_follower.h"
 #include "telemetry_shm/segment_layout.h"
 #include "telemetry_shm/segment_reader.h"
+#include "thrift_views.h"
 
 namespace {
 
@@ -239,7 +249,71 @@ void bench_sidecar(const std::string& binary, const std::string& directory,
   sidecar.terminate();
 }
 
-void bench_size(const Options& options, int instances) {
+// Median ms of each step of a poll, taken inside this process with the
+// sidecar's own code on the same segments: no sockets, no second process.
+struct Phases {
+  int instances = 0;
+  double read = 0;       // read_host(): every segment read now
+  double convert = 0;    // to the Thrift reply
+  double write = 0;      // serialized into memory
+  double read_back = 0;  // deserialized, as a client would
+  double collect = 0;    // the Prometheus families, segments read included
+  double text = 0;       // the Prometheus text format
+};
+
+Phases time_phases(const std::string& directory, int instances, int polls) {
+  sidecar::FollowerOptions options;
+  options.directory = directory;
+  options.state_file = directory + "/.phases-state";
+  sidecar::SegmentFollower follower(
+      options, std::make_shared<spdlog::logger>(
+                   "phases", std::make_shared<spdlog::sinks::null_sink_mt>()));
+  follower.scan_once();
+  const std::shared_ptr<const sidecar::HostView> view = follower.view();
+
+  std::vector<double> read, convert, write, read_back, collect, text;
+  auto since = [](Clock::time_point begin) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - begin)
+        .count();
+  };
+  for (int i = 0; i < polls; ++i) {
+    auto begin = Clock::now();
+    auto readings = sidecar::read_host(*view);
+    read.push_back(since(begin));
+
+    begin = Clock::now();
+    auto reply = sidecar::to_sidecar_telemetry(std::move(readings), 0, "");
+    convert.push_back(since(begin));
+
+    auto buffer = std::make_shared<apache::thrift::transport::TMemoryBuffer>();
+    FastBinaryProtocol protocol(buffer);
+    begin = Clock::now();
+    reply.write(&protocol);
+    write.push_back(since(begin));
+
+    telemetry::sidecar::SidecarTelemetry back;
+    begin = Clock::now();
+    back.read(&protocol);
+    read_back.push_back(since(begin));
+
+    begin = Clock::now();
+    auto families = sidecar::metric_families(sidecar::read_host(*view));
+    collect.push_back(since(begin));
+
+    begin = Clock::now();
+    const std::string body = prometheus::TextSerializer().Serialize(families);
+    text.push_back(since(begin));
+  }
+  return {instances,
+          bench::median(read),
+          bench::median(convert),
+          bench::median(write),
+          bench::median(read_back),
+          bench::median(collect),
+          bench::median(text)};
+}
+
+Phases bench_size(const Options& options, int instances) {
   test_support::TempDir directory;
   std::vector<Writer> writers;
   for (int i = 0; i < instances; ++i) {
@@ -258,8 +332,10 @@ void bench_size(const Options& options, int instances) {
   for (const std::string& binary : options.binaries) {
     bench_sidecar(binary, directory.path(), instances, options);
   }
+  Phases phases = time_phases(directory.path(), instances, options.polls);
   done = true;
   heartbeat.join();
+  return phases;
 }
 
 std::vector<int> parse_sizes(const std::string& text) {
@@ -302,9 +378,20 @@ int main(int argc, char** argv) {
       "%d polls and %d scrapes per size by one client, then %d clients "
       "making %d polls each at once; 64 counters per instance\n\n",
       options.polls, options.polls, options.pollers, options.polls_together);
-  std::printf("%9s %9s %10s %10s %12s %10s %10s %9s %9s %9s  %s\n", "instances",
-              "served", "poll ms", "poll p99", "ns/counter", "scrape ms",
-              "scrape p99", "body KiB", "RSS MiB", "RSS after", "sidecar");
-  for (int size : options.sizes) bench_size(options, size);
+  std::printf("%9s %9s %10s %10s %10s %12s %10s %10s %9s %9s %9s  %s\n",
+              "instances", "served", "poll ms", "poll p99", "poll CPU",
+              "ns/counter", "scrape ms", "scrape p99", "body KiB", "RSS MiB",
+              "RSS after", "sidecar");
+  std::vector<Phases> phases;
+  for (int size : options.sizes) phases.push_back(bench_size(options, size));
+
+  std::printf(
+      "\nsteps of one poll in this process, this build's code, median ms\n");
+  std::printf("%9s %10s %10s %10s %10s %10s %10s\n", "instances", "read",
+              "to Thrift", "write", "read back", "collect", "text");
+  for (const Phases& p : phases) {
+    std::printf("%9d %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f\n", p.instances,
+                p.read, p.convert, p.write, p.read_back, p.collect, p.text);
+  }
   return 0;
 }
