@@ -35,15 +35,20 @@ int liveness_rank(Liveness liveness) {
 }  // namespace
 
 void add_counters(Counters& into, const Counters& from) {
+  // Readings come sorted by key, so one walk over `into` usually finds
+  // them all; a key out of order starts the walk again.
+  auto it = into.begin();
+  int32_t last_key = 0;
   for (const auto& reading : from) {
-    auto it = std::lower_bound(
-        into.begin(), into.end(), reading.key,
-        [](const auto& have, int32_t key) { return have.key < key; });
+    if (reading.key < last_key) it = into.begin();
+    last_key = reading.key;
+    while (it != into.end() && it->key < reading.key) ++it;
     if (it != into.end() && it->key == reading.key) {
       it->value = saturating_add(it->value, reading.value);
     } else {
-      into.insert(it, reading);
+      it = into.insert(it, reading);
     }
+    ++it;
   }
 }
 

@@ -114,31 +114,91 @@ bool is_counter_name(std::string_view name) {
   return true;
 }
 
-// Checks every published descriptor without allocating: this runs on
-// every snapshot, and the messages are built only for a corrupt segment.
-void validate_descriptors(const Segment& segment, const std::string& path) {
-  for (uint32_t i = 0; i < layout::kMaxCounters; ++i) {
-    const CounterDescriptor& d = segment.descriptors[i];
-    const int32_t key = d.key.load(std::memory_order_acquire);
-    if (key == 0) continue;
+// The name of descriptor `i` copied into `buffer`, or nullopt while the
+// descriptor is not published. Throws kCorrupt for a wrong key or name.
+// Allocates nothing unless the descriptor is corrupt: it runs for every
+// counter of every snapshot.
+std::optional<std::string_view> published_name(const Segment& segment,
+                                               uint32_t i,
+                                               const std::string& path,
+                                               char* buffer) {
+  const CounterDescriptor& d = segment.descriptors[i];
+  const int32_t key = d.key.load(std::memory_order_acquire);
+  if (key == 0) return std::nullopt;
 
-    const auto where = [i] {
-      return "counter descriptor " + std::to_string(i);
-    };
-    if (key != static_cast<int32_t>(i) + 1) {
-      corrupt(path, where() + " has key " + std::to_string(key) +
-                        ", expected " + std::to_string(i + 1));
-    }
-    char buffer[layout::kCounterNameCapacity];
-    const auto name = stored_name(d.name, layout::kCounterNameCapacity, buffer);
-    if (!name) {
-      corrupt(path, where() + " name has no terminating NUL");
-    }
-    if (!is_counter_name(*name)) {
-      corrupt(path, where() + " name '" + std::string(*name) +
-                        "' is not 1 to 55 characters of [A-Za-z0-9_]");
+  const auto where = [i] { return "counter descriptor " + std::to_string(i); };
+  if (key != static_cast<int32_t>(i) + 1) {
+    corrupt(path, where() + " has key " + std::to_string(key) + ", expected " +
+                      std::to_string(i + 1));
+  }
+  const auto name = stored_name(d.name, layout::kCounterNameCapacity, buffer);
+  if (!name) {
+    corrupt(path, where() + " name has no terminating NUL");
+  }
+  if (!is_counter_name(*name)) {
+    corrupt(path, where() + " name '" + std::string(*name) +
+                      "' is not 1 to 55 characters of [A-Za-z0-9_]");
+  }
+  return name;
+}
+
+void validate_descriptors(const Segment& segment, const std::string& path) {
+  char buffer[layout::kCounterNameCapacity];
+  for (uint32_t i = 0; i < layout::kMaxCounters; ++i) {
+    published_name(segment, i, path, buffer);
+  }
+}
+
+// The name of descriptor `i` of a segment this process wrote, or nullopt
+// when it is not published (or not usable).
+std::optional<std::string_view> own_name(const Segment& segment, uint32_t i,
+                                         char* buffer) {
+  const CounterDescriptor& d = segment.descriptors[i];
+  const int32_t key = d.key.load(std::memory_order_acquire);
+  if (key != static_cast<int32_t>(i) + 1) return std::nullopt;
+  return stored_name(d.name, layout::kCounterNameCapacity, buffer);
+}
+
+Snapshot read_identity(const Segment& segment, Liveness liveness) {
+  const SegmentHeader& header = segment.header;
+  Snapshot snap;
+  copy_name(header.service_name, layout::kNameCapacity, &snap.service_name);
+  copy_name(header.instance_id, layout::kNameCapacity, &snap.instance_id);
+  snap.writer_pid = header.writer_pid.load(std::memory_order_relaxed);
+  snap.start_time_ms = header.start_time_ms.load(std::memory_order_relaxed);
+  snap.created_ms = header.created_ms.load(std::memory_order_relaxed);
+  snap.heartbeat_ms = header.heartbeat_ms.load(std::memory_order_relaxed);
+  snap.generation = header.generation.load(std::memory_order_relaxed);
+  snap.liveness = liveness;
+  snap.taken_ms = now_ms();
+  return snap;
+}
+
+// Reads every named counter; `name_of(i, buffer)` gives the name of slot
+// i, or nullopt to leave the slot out.
+template <typename NameOf>
+Snapshot read_counters(const Segment& segment, Liveness liveness,
+                       NameOf name_of) {
+  Snapshot snap = read_identity(segment, liveness);
+  snap.counters.reserve(layout::kMaxCounters);
+  char buffer[layout::kCounterNameCapacity];
+  for (uint32_t i = 0; i < layout::kMaxCounters; ++i) {
+    const std::optional<std::string_view> name = name_of(i, buffer);
+    if (name) {
+      snap.counters.push_back(
+          {static_cast<int32_t>(i) + 1, std::string(*name), 0});
     }
   }
+  if (snap.counters.empty()) return snap;
+
+  // One pass over the stripes sums every named slot; keys are ascending.
+  uint64_t sums[layout::kMaxCounters];
+  const auto slot_count = static_cast<uint32_t>(snap.counters.back().key);
+  sum_slots(segment.stripes, slot_count, sums);
+  for (CounterReading& reading : snap.counters) {
+    reading.value = sums[reading.key - 1];
+  }
+  return snap;
 }
 
 void copy_into(char* field, size_t capacity, const std::string& value) {
@@ -250,10 +310,9 @@ bool copy_name(const char* field, size_t capacity, std::string* out) {
   return true;
 }
 
-void validate_segment(const Segment& segment, uint64_t file_size,
-                      const std::string& path,
-                      std::string_view expected_service,
-                      std::string_view expected_instance) {
+void validate_header(const Segment& segment, uint64_t file_size,
+                     const std::string& path, std::string_view expected_service,
+                     std::string_view expected_instance) {
   const SegmentHeader& header = segment.header;
   if (header.magic != layout::kMagic) {
     corrupt(path, "magic number is wrong: not a telemetry segment");
@@ -270,43 +329,28 @@ void validate_segment(const Segment& segment, uint64_t file_size,
   if (header.generation.load(std::memory_order_relaxed) == 0) {
     corrupt(path, "generation is 0, expected at least 1");
   }
+}
+
+void validate_segment(const Segment& segment, uint64_t file_size,
+                      const std::string& path,
+                      std::string_view expected_service,
+                      std::string_view expected_instance) {
+  validate_header(segment, file_size, path, expected_service,
+                  expected_instance);
   validate_descriptors(segment, path);
 }
 
 Snapshot read_segment(const Segment& segment, Liveness liveness) {
-  const SegmentHeader& header = segment.header;
-  Snapshot snap;
-  copy_name(header.service_name, layout::kNameCapacity, &snap.service_name);
-  copy_name(header.instance_id, layout::kNameCapacity, &snap.instance_id);
-  snap.writer_pid = header.writer_pid.load(std::memory_order_relaxed);
-  snap.start_time_ms = header.start_time_ms.load(std::memory_order_relaxed);
-  snap.created_ms = header.created_ms.load(std::memory_order_relaxed);
-  snap.heartbeat_ms = header.heartbeat_ms.load(std::memory_order_relaxed);
-  snap.generation = header.generation.load(std::memory_order_relaxed);
-  snap.liveness = liveness;
-  snap.taken_ms = now_ms();
+  return read_counters(segment, liveness, [&](uint32_t i, char* buffer) {
+    return own_name(segment, i, buffer);
+  });
+}
 
-  snap.counters.reserve(layout::kMaxCounters);
-  for (uint32_t i = 0; i < layout::kMaxCounters; ++i) {
-    const CounterDescriptor& d = segment.descriptors[i];
-    const int32_t key = d.key.load(std::memory_order_acquire);
-    if (key != static_cast<int32_t>(i) + 1) continue;
-    CounterReading reading;
-    reading.key = key;
-    if (copy_name(d.name, layout::kCounterNameCapacity, &reading.name)) {
-      snap.counters.push_back(std::move(reading));
-    }
-  }
-  if (snap.counters.empty()) return snap;
-
-  // One pass over the stripes sums every named slot; keys are ascending.
-  uint64_t sums[layout::kMaxCounters];
-  const auto slot_count = static_cast<uint32_t>(snap.counters.back().key);
-  sum_slots(segment.stripes, slot_count, sums);
-  for (CounterReading& reading : snap.counters) {
-    reading.value = sums[reading.key - 1];
-  }
-  return snap;
+Snapshot read_checked_segment(const Segment& segment, Liveness liveness,
+                              const std::string& path) {
+  return read_counters(segment, liveness, [&](uint32_t i, char* buffer) {
+    return published_name(segment, i, path, buffer);
+  });
 }
 
 bool writer_holds_lock(int fd, const std::string& path) {

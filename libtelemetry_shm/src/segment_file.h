@@ -54,6 +54,12 @@ void validate_segment(const layout::Segment& segment, uint64_t file_size,
                       std::string_view expected_service,
                       std::string_view expected_instance);
 
+// validate_segment() without the counter descriptors, for a reader that
+// goes on to read_checked_segment().
+void validate_header(const layout::Segment& segment, uint64_t file_size,
+                     const std::string& path, std::string_view expected_service,
+                     std::string_view expected_instance);
+
 // Writers' side. build_segment() fills a zeroed or stale mapping from
 // nothing and stores the state word last, so readers refuse it until then.
 // claim_identity() records the calling process as the segment's writer and
@@ -77,9 +83,15 @@ std::optional<std::string_view> stored_name(const char* field, size_t capacity,
 // false when the field holds no terminator within `capacity`.
 bool copy_name(const char* field, size_t capacity, std::string* out);
 
-// Reads the identity fields and every named counter. The caller has
-// validated the segment; a descriptor that changed since is skipped.
+// Reads the identity fields and every named counter of a segment this
+// process writes; a descriptor that is not usable is skipped.
 Snapshot read_segment(const layout::Segment& segment, Liveness liveness);
+
+// The same for another process's segment whose header the caller has
+// validated: each published descriptor is checked as it is read, and a
+// corrupt one throws TelemetryError(kCorrupt) naming `path` and the field.
+Snapshot read_checked_segment(const layout::Segment& segment, Liveness liveness,
+                              const std::string& path);
 
 // The flock-based part of liveness: true when some process holds an
 // exclusive lock on the file behind `fd`.

@@ -85,6 +85,7 @@ class SegmentReader::Impl {
 
   // The file may have been truncated or rewritten since it was opened;
   // reading a mapped page past the end of the file would kill the reader.
+  // The descriptors are checked as the snapshot reads them.
   void revalidate() const {
     const struct stat st = internal::stat_descriptor(fd.get(), path);
     if (st.st_size < static_cast<off_t>(layout::kSegmentSize)) {
@@ -92,8 +93,8 @@ class SegmentReader::Impl {
                            "segment " + path + " shrank to " +
                                std::to_string(st.st_size) + " bytes");
     }
-    internal::validate_segment(segment(), st.st_size, path, service_name,
-                               instance_id);
+    internal::validate_header(segment(), st.st_size, path, service_name,
+                              instance_id);
   }
 
   Liveness liveness() const {
@@ -199,7 +200,8 @@ SegmentReader::~SegmentReader() = default;
 
 Snapshot SegmentReader::snapshot() const {
   impl_->revalidate();
-  return internal::read_segment(impl_->segment(), impl_->liveness());
+  return internal::read_checked_segment(impl_->segment(), impl_->liveness(),
+                                        impl_->path);
 }
 
 Liveness SegmentReader::liveness() const { return impl_->liveness(); }

@@ -65,6 +65,17 @@ TEST(AggregationTest, SumSaturatesInsteadOfWrapping) {
   EXPECT_EQ(into[0].value, std::numeric_limits<uint64_t>::max());
 }
 
+TEST(AggregationTest, AddKeepsKeysSortedWhateverTheirOrder) {
+  sidecar::Counters into = {{2, "B", 20}, {5, "E", 50}};
+  sidecar::add_counters(
+      into, {{5, "E", 1}, {1, "A", 2}, {3, "C", 3}, {2, "B", 4}, {7, "G", 5}});
+  std::vector<std::pair<int32_t, uint64_t>> got;
+  for (const auto& c : into) got.emplace_back(c.key, c.value);
+  const std::vector<std::pair<int32_t, uint64_t>> expected = {
+      {1, 2}, {2, 24}, {3, 3}, {5, 51}, {7, 5}};
+  EXPECT_EQ(got, expected);
+}
+
 TEST(AggregationTest, SubtractMatchesByKeyAndStopsAtZero) {
   sidecar::Counters into = {{1, "BYTES_RECEIVED", 10},
                             {3, "SUCCESSFUL_REQUESTS", 4}};
