@@ -225,27 +225,30 @@ TEST_F(FollowerTest, SkipsHalfBuiltSegmentUntilItIsReady) {
   EXPECT_EQ(lines_with(log(), "Half.1.seg"), 1u) << log();
 }
 
-// Leaves the state a sidecar leaves when it stops between saving a
-// segment's counts as retired and removing the segment's file.
-void save_removal_cut_short(const std::string& segment_path,
-                            const std::string& state_file) {
+// Leaves ItemService.1.seg of a killed writer that counted 11 successes,
+// and the state a sidecar leaves when it stops between saving the
+// segment's counts as retired and removing the file. Returns the path.
+std::string leave_removal_cut_short(const std::string& directory,
+                                    const std::string& state_file) {
+  {
+    WriterChild a(directory, "ItemService", "1");
+    a.add(kSuccess, 11);
+    a.kill_hard();
+  }
+  const std::string path = directory + "/ItemService.1.seg";
   const telemetry_shm::Snapshot last =
-      telemetry_shm::SegmentReader::open(segment_path).snapshot();
+      telemetry_shm::SegmentReader::open(path).snapshot();
   sidecar::RetiredState state;
   state.counts[last.service_name] = last.counters;
   state.removing[{last.service_name, last.instance_id, last.created_ms}] =
       last.counters;
   sidecar::save_retired_state(state_file, state);
+  return path;
 }
 
 TEST_F(FollowerTest, FinishesRemovalCutShortWithoutCountingTwice) {
-  const std::string path = dir_.path() + "/ItemService.1.seg";
-  {
-    WriterChild a(dir_.path(), "ItemService", "1");
-    a.add(kSuccess, 11);
-    a.kill_hard();
-  }
-  save_removal_cut_short(path, options_.state_file);
+  const std::string path =
+      leave_removal_cut_short(dir_.path(), options_.state_file);
 
   sidecar::ServiceReading item = read("ItemService");
   EXPECT_FALSE(fs::exists(path));
@@ -256,13 +259,7 @@ TEST_F(FollowerTest, FinishesRemovalCutShortWithoutCountingTwice) {
 }
 
 TEST_F(FollowerTest, WriterThatTookOverARetiredSegmentIsNotCountedTwice) {
-  const std::string path = dir_.path() + "/ItemService.1.seg";
-  {
-    WriterChild a(dir_.path(), "ItemService", "1");
-    a.add(kSuccess, 11);
-    a.kill_hard();
-  }
-  save_removal_cut_short(path, options_.state_file);
+  leave_removal_cut_short(dir_.path(), options_.state_file);
   WriterChild again(dir_.path(), "ItemService", "1");
   again.add(kSuccess, 4);
 
