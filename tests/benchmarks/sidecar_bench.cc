@@ -1,20 +1,20 @@
 // What a full poll of the sidecar costs as the host grows: 1, 16 and 128
-// instances of 64 counters each. For each size it measures the aggregate
-// call (TelemetrySidecar.get_all_telemetry) and a /metrics scrape, median
-// and p99 latency, and the sidecar's resident memory.
+// instances of 64 counters each.
 //
 //   build/bin/sidecar_bench [--polls N] [--pollers N] [--sizes 1,16,128]
 //                           [--sidecar PATH]...
 //
-// "poll CPU" is the sidecar's CPU time per poll in ms, all its threads
-// together, so it includes the directory scans that run meanwhile. "RSS
-// MiB" is the sidecar's resident memory after one client's polls and
-// scrapes; "RSS after" is read again after --pollers clients (default 8)
-// have polled at the same time.
-//
-// A second table times each step of a poll inside this process, with this
-// build's sidecar code on the same segments: steady figures that show
-// where the time goes, without the sockets and the second process.
+// It prints three tables:
+//   - the aggregate call (TelemetrySidecar.get_all_telemetry): median and
+//     p99 latency at the client, the sidecar's CPU time per call (all its
+//     threads, so the directory scans that run meanwhile are included),
+//     and its resident memory after the single client's polls and scrapes
+//     ("RSS MiB") and again after --pollers clients (default 8) polled at
+//     the same time ("RSS after");
+//   - a /metrics scrape, plain and asking for gzip as Prometheus does;
+//   - each step of a poll timed inside this process with this build's
+//     sidecar code on the same segments: steady figures that show where
+//     the time goes, without sockets or a second process.
 //
 // Each --sidecar names a telemetry_sidecar binary to measure (default: the
 // one of this build). With several, they take turns on the same instances
@@ -134,8 +134,9 @@ size_t count_instances(telemetry::sidecar::TelemetrySidecarClient& client) {
   return total;
 }
 
-// Fetches /metrics over a fresh connection; returns the body's size.
-size_t scrape(int port) {
+// Fetches /metrics over a fresh connection, asking for gzip as Prometheus
+// does when `gzip` is set; returns the size of the reply, headers included.
+size_t scrape(int port, bool gzip) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -146,7 +147,8 @@ size_t scrape(int port) {
     throw std::runtime_error("cannot connect to the metrics port");
   }
   const std::string request =
-      "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+      std::string("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n") +
+      (gzip ? "Accept-Encoding: gzip\r\n" : "") + "Connection: close\r\n\r\n";
   if (::send(fd, request.data(), request.size(), 0) < 0) {
     ::close(fd);
     throw std::runtime_error("cannot send the scrape request");
@@ -195,10 +197,21 @@ void poll_together(int port, int pollers, int polls) {
   for (auto& thread : threads) thread.join();
 }
 
+// One sidecar binary measured at one size.
+struct Row {
+  std::string binary;
+  int instances = 0;
+  size_t served = 0;  // instances in the last aggregate reply
+  double poll_ms = 0, poll_p99 = 0, poll_cpu_ms = 0;
+  double scrape_ms = 0, scrape_p99 = 0, gzip_ms = 0, gzip_p99 = 0;
+  size_t scrape_kib = 0, gzip_kib = 0;
+  double rss_mib = 0, rss_after_mib = 0;
+};
+
 // Starts `binary` on `directory` and measures it once the sidecar serves
-// all `instances`; prints one row.
-void bench_sidecar(const std::string& binary, const std::string& directory,
-                   int instances, const Options& options) {
+// all `instances`.
+Row bench_sidecar(const std::string& binary, const std::string& directory,
+                  int instances, const Options& options) {
   const int polls = options.polls;
   const int port = test_support::free_port();
   const int metrics_port = test_support::free_port();
@@ -219,34 +232,36 @@ void bench_sidecar(const std::string& binary, const std::string& directory,
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 
+  Row row{binary, instances};
   telemetry::sidecar::SidecarTelemetry all;
   const uint64_t cpu_before = bench::process_cpu_ns(sidecar.pid());
   const auto poll_ms =
       time_calls(polls, [&] { client.get_all_telemetry(all); });
-  const double cpu_ms_per_poll =
+  row.poll_cpu_ms =
       static_cast<double>(bench::process_cpu_ns(sidecar.pid()) - cpu_before) /
       1e6 / polls;
-  size_t body = 0;
-  const auto scrape_ms =
-      time_calls(polls, [&] { body = scrape(metrics_port); });
-  const long rss = bench::resident_kib(sidecar.pid());
+  const auto scrape_ms = time_calls(
+      polls, [&] { row.scrape_kib = scrape(metrics_port, false) / 1024; });
+  const auto gzip_ms = time_calls(
+      polls, [&] { row.gzip_kib = scrape(metrics_port, true) / 1024; });
+  row.rss_mib = static_cast<double>(bench::resident_kib(sidecar.pid())) / 1024;
   poll_together(port, options.pollers, options.polls_together);
-  const long rss_together = bench::resident_kib(sidecar.pid());
+  row.rss_after_mib =
+      static_cast<double>(bench::resident_kib(sidecar.pid())) / 1024;
 
-  size_t seen = 0;
-  for (const auto& service : all.services) seen += service.instances.size();
-  const double cells = static_cast<double>(instances) * layout::kMaxCounters;
-  std::printf(
-      "%9d %9zu %10.3f %10.3f %10.3f %12.3f %10.3f %10.3f %9zu %9.1f %9.1f  "
-      "%s\n",
-      instances, seen, bench::median(poll_ms), bench::quantile(poll_ms, 0.99),
-      cpu_ms_per_poll, bench::median(poll_ms) * 1e6 / cells,
-      bench::median(scrape_ms), bench::quantile(scrape_ms, 0.99), body / 1024,
-      static_cast<double>(rss) / 1024.0,
-      static_cast<double>(rss_together) / 1024.0, binary.c_str());
+  for (const auto& service : all.services) {
+    row.served += service.instances.size();
+  }
+  row.poll_ms = bench::median(poll_ms);
+  row.poll_p99 = bench::quantile(poll_ms, 0.99);
+  row.scrape_ms = bench::median(scrape_ms);
+  row.scrape_p99 = bench::quantile(scrape_ms, 0.99);
+  row.gzip_ms = bench::median(gzip_ms);
+  row.gzip_p99 = bench::quantile(gzip_ms, 0.99);
 
   transport->close();
   sidecar.terminate();
+  return row;
 }
 
 // Median ms of each step of a poll, taken inside this process with the
@@ -313,7 +328,9 @@ Phases time_phases(const std::string& directory, int instances, int polls) {
           bench::median(text)};
 }
 
-Phases bench_size(const Options& options, int instances) {
+// Measures every binary, then the steps in this process, at one size.
+Phases bench_size(const Options& options, int instances,
+                  std::vector<Row>* rows) {
   test_support::TempDir directory;
   std::vector<Writer> writers;
   for (int i = 0; i < instances; ++i) {
@@ -330,12 +347,50 @@ Phases bench_size(const Options& options, int instances) {
   });
 
   for (const std::string& binary : options.binaries) {
-    bench_sidecar(binary, directory.path(), instances, options);
+    rows->push_back(
+        bench_sidecar(binary, directory.path(), instances, options));
   }
   Phases phases = time_phases(directory.path(), instances, options.polls);
   done = true;
   heartbeat.join();
   return phases;
+}
+
+void print_tables(const Options& options, const std::vector<Row>& rows,
+                  const std::vector<Phases>& phases) {
+  std::printf(
+      "aggregate call: %d polls by one client, then %d clients making %d "
+      "polls each at once; 64 counters per instance\n",
+      options.polls, options.pollers, options.polls_together);
+  std::printf("%9s %7s %8s %8s %9s %11s %8s %9s  %s\n", "instances", "served",
+              "poll ms", "p99", "CPU ms", "ns/counter", "RSS MiB", "RSS after",
+              "sidecar");
+  for (const Row& r : rows) {
+    const double counters = r.instances * double{layout::kMaxCounters};
+    std::printf("%9d %7zu %8.3f %8.3f %9.3f %11.1f %8.1f %9.1f  %s\n",
+                r.instances, r.served, r.poll_ms, r.poll_p99, r.poll_cpu_ms,
+                r.poll_ms * 1e6 / counters, r.rss_mib, r.rss_after_mib,
+                r.binary.c_str());
+  }
+
+  std::printf("\n/metrics: %d scrapes, plain and asking for gzip\n",
+              options.polls);
+  std::printf("%9s %9s %8s %8s %9s %8s %8s  %s\n", "instances", "scrape ms",
+              "p99", "KiB", "gzip ms", "p99", "KiB", "sidecar");
+  for (const Row& r : rows) {
+    std::printf("%9d %9.3f %8.3f %8zu %9.3f %8.3f %8zu  %s\n", r.instances,
+                r.scrape_ms, r.scrape_p99, r.scrape_kib, r.gzip_ms, r.gzip_p99,
+                r.gzip_kib, r.binary.c_str());
+  }
+
+  std::printf(
+      "\nsteps of one poll in this process, this build's code, median ms\n");
+  std::printf("%9s %10s %10s %10s %10s %10s %10s\n", "instances", "read",
+              "to Thrift", "write", "read back", "collect", "text");
+  for (const Phases& p : phases) {
+    std::printf("%9d %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f\n", p.instances,
+                p.read, p.convert, p.write, p.read_back, p.collect, p.text);
+  }
 }
 
 std::vector<int> parse_sizes(const std::string& text) {
@@ -374,24 +429,11 @@ int main(int argc, char** argv) {
     options.binaries.push_back(TELEMETRY_BIN_DIR "/telemetry_sidecar");
   }
 
-  std::printf(
-      "%d polls and %d scrapes per size by one client, then %d clients "
-      "making %d polls each at once; 64 counters per instance\n\n",
-      options.polls, options.polls, options.pollers, options.polls_together);
-  std::printf("%9s %9s %10s %10s %10s %12s %10s %10s %9s %9s %9s  %s\n",
-              "instances", "served", "poll ms", "poll p99", "poll CPU",
-              "ns/counter", "scrape ms", "scrape p99", "body KiB", "RSS MiB",
-              "RSS after", "sidecar");
+  std::vector<Row> rows;
   std::vector<Phases> phases;
-  for (int size : options.sizes) phases.push_back(bench_size(options, size));
-
-  std::printf(
-      "\nsteps of one poll in this process, this build's code, median ms\n");
-  std::printf("%9s %10s %10s %10s %10s %10s %10s\n", "instances", "read",
-              "to Thrift", "write", "read back", "collect", "text");
-  for (const Phases& p : phases) {
-    std::printf("%9d %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f\n", p.instances,
-                p.read, p.convert, p.write, p.read_back, p.collect, p.text);
+  for (int size : options.sizes) {
+    phases.push_back(bench_size(options, size, &rows));
   }
+  print_tables(options, rows, phases);
   return 0;
 }
