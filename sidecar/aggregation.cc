@@ -36,11 +36,11 @@ int liveness_rank(Liveness liveness) {
 
 void add_counters(Counters& into, const Counters& from) {
   // Readings come sorted by key, so one walk over `into` usually finds
-  // them all; a key out of order starts the walk again.
+  // them all; a key out of order, or repeated, starts the walk again.
   auto it = into.begin();
   int32_t last_key = 0;
   for (const auto& reading : from) {
-    if (reading.key < last_key) it = into.begin();
+    if (reading.key <= last_key) it = into.begin();
     last_key = reading.key;
     while (it != into.end() && it->key < reading.key) ++it;
     if (it != into.end() && it->key == reading.key) {
@@ -50,6 +50,13 @@ void add_counters(Counters& into, const Counters& from) {
     }
     ++it;
   }
+}
+
+bool same_counters(const Counters& a, const Counters& b) {
+  return std::equal(
+      a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+        return x.key == y.key && x.name == y.name && x.value == y.value;
+      });
 }
 
 void subtract_counters(Counters& into, const Counters& what) {

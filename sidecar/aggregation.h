@@ -21,6 +21,9 @@ using Counters = std::vector<telemetry_shm::CounterReading>;
 // A key that `into` lacks is added with the name `from` gives it.
 void add_counters(Counters& into, const Counters& from);
 
+// True when both hold the same counters: keys, names and values.
+bool same_counters(const Counters& a, const Counters& b);
+
 // Takes every counter of `what` out of `into`, matched by key, stopping at
 // 0. For counts that were added to `into` and now belong elsewhere.
 void subtract_counters(Counters& into, const Counters& what);

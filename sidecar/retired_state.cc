@@ -105,13 +105,25 @@ void parse_counter(const LineRef& at, const std::vector<std::string_view>& w,
   add_unique(at, state.counts[std::string(w[1])], parse_reading(at, w, 2));
 }
 
-// Returns the counts of the segment the line names, to which the "removed"
-// lines that follow it belong.
-Counters* parse_removing(const LineRef& at,
-                         const std::vector<std::string_view>& w,
+// The removed lines that a removing line announced and that are still to
+// come, and where they go.
+struct Announced {
+  Counters* counts = nullptr;
+  size_t left = 0;
+};
+
+// "removing <service> <instance> <created ms> <removed lines>" in version
+// 2, where the last word is "-" for counts that were not noted; version 1
+// had no last word and noted no counts.
+Announced parse_removing(const LineRef& at,
+                         const std::vector<std::string_view>& w, int version,
                          RetiredState& state) {
-  if (w.size() != 4) {
-    fail_line(at, "expected 'removing <service> <instance> <created ms>'");
+  const size_t words = version == 1 ? 4 : 5;
+  if (w.size() != words) {
+    fail_line(at, version == 1
+                      ? "expected 'removing <service> <instance> <created ms>'"
+                      : "expected 'removing <service> <instance> <created "
+                        "ms> <removed lines or ->'");
   }
   check_name(at, w[1], "service name");
   check_name(at, w[2], "instance id");
@@ -119,42 +131,49 @@ Counters* parse_removing(const LineRef& at,
                      parse_number<int64_t>(at, w[3], "creation time")};
   auto [it, inserted] = state.removing.try_emplace(id);
   if (!inserted) fail_line(at, "segment named by an earlier removing line");
-  return &it->second;
+  if (version == 1 || w[4] == "-") return {};
+
+  it->second.emplace();
+  return {&*it->second, parse_number<size_t>(at, w[4], "removed line count")};
 }
 
 void parse_removed(const LineRef& at, const std::vector<std::string_view>& w,
-                   Counters* removing) {
+                   Announced& announced) {
   if (w.size() != 4) fail_line(at, "expected 'removed <key> <name> <value>'");
-  if (removing == nullptr) {
-    fail_line(at, "a removed line must follow a removing line");
+  if (announced.left == 0) {
+    fail_line(at, "no removing line announced this removed line");
   }
-  add_unique(at, *removing, parse_reading(at, w, 1));
+  add_unique(at, *announced.counts, parse_reading(at, w, 1));
+  --announced.left;
 }
 
 // Parses every line after the header; returns true once "end" was read.
-bool parse_records(std::istream& in, const std::string& path,
+bool parse_records(std::istream& in, const std::string& path, int version,
                    RetiredState& state) {
   std::string line;
   int number = 1;
-  Counters* removing = nullptr;  // the segment of the last removing line
+  Announced announced;
   while (std::getline(in, line)) {
     LineRef at{path, ++number};
     const auto words = split_words(line);
     if (words.empty()) fail_line(at, "empty line");
+    if (words[0] == "removed") {
+      parse_removed(at, words, announced);
+      continue;
+    }
+    if (announced.left != 0) {
+      fail_line(at, fmt::format("{} more removed lines were announced",
+                                announced.left));
+    }
     if (words[0] == "end") {
       if (words.size() != 1) fail_line(at, "'end' takes nothing after it");
       if (std::getline(in, line)) fail_line(at, "text after 'end'");
       return true;
     }
-    if (words[0] == "removed") {
-      parse_removed(at, words, removing);
-      continue;
-    }
-    removing = nullptr;
     if (words[0] == "counter") {
       parse_counter(at, words, state);
     } else if (words[0] == "removing") {
-      removing = parse_removing(at, words, state);
+      announced = parse_removing(at, words, version, state);
     } else {
       fail_line(at, fmt::format("unknown record '{}', expected counter, "
                                 "removing, removed or end",
@@ -173,10 +192,11 @@ std::string render(const RetiredState& state) {
                          c.value);
     }
   }
-  for (const auto& [id, counts] : state.removing) {
-    out << fmt::format("removing {} {} {}\n", id.service_name, id.instance_id,
-                       id.created_ms);
-    for (const auto& c : counts) {
+  for (const auto& [id, noted] : state.removing) {
+    out << fmt::format("removing {} {} {} {}\n", id.service_name,
+                       id.instance_id, id.created_ms,
+                       noted ? std::to_string(noted->size()) : "-");
+    for (const auto& c : noted.value_or(Counters{})) {
       out << fmt::format("removed {} {} {}\n", c.key, c.name, c.value);
     }
   }
@@ -197,26 +217,25 @@ void write_all(int fd, const std::string& text, const std::string& path) {
   }
 }
 
-bool same_counters(const Counters& a, const Counters& b) {
-  return std::equal(
-      a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-        return x.key == y.key && x.name == y.name && x.value == y.value;
-      });
+bool same_noted(const std::optional<Counters>& a,
+                const std::optional<Counters>& b) {
+  return a.has_value() == b.has_value() && (!a || same_counters(*a, *b));
 }
 
-template <typename Key>
-bool same_maps(const std::map<Key, Counters>& a,
-               const std::map<Key, Counters>& b) {
-  return std::equal(
-      a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-        return x.first == y.first && same_counters(x.second, y.second);
-      });
+template <typename Key, typename Value, typename Same>
+bool same_maps(const std::map<Key, Value>& a, const std::map<Key, Value>& b,
+               Same same) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [&](const auto& x, const auto& y) {
+                      return x.first == y.first && same(x.second, y.second);
+                    });
 }
 
 }  // namespace
 
 bool RetiredState::operator==(const RetiredState& other) const {
-  return same_maps(counts, other.counts) && same_maps(removing, other.removing);
+  return same_maps(counts, other.counts, same_counters) &&
+         same_maps(removing, other.removing, same_noted);
 }
 
 RetiredState load_retired_state(const std::string& path) {
@@ -228,13 +247,14 @@ RetiredState load_retired_state(const std::string& path) {
         fmt::format("cannot read state file {}: {}", path, errno_text(errno)));
   }
   std::string header;
-  if (!std::getline(in, header) ||
-      (header != kHeader && header != kHeaderVersion1)) {
+  std::getline(in, header);
+  if (header != kHeader && header != kHeaderVersion1) {
     throw StateFileError(
-        fmt::format("state file {} line 1: expected '{}', found '{}'", path,
-                    kHeader, header.substr(0, 60)));
+        fmt::format("state file {} line 1: expected '{}' or '{}', found '{}'",
+                    path, kHeader, kHeaderVersion1, header.substr(0, 60)));
   }
-  if (!parse_records(in, path, state)) {
+  const int version = header == kHeader ? 2 : 1;
+  if (!parse_records(in, path, version, state)) {
     throw StateFileError(fmt::format(
         "state file {} is truncated: it does not finish with 'end'", path));
   }

@@ -7,16 +7,14 @@
 //
 //   telemetry-sidecar-retired 2
 //   counter <service> <key> <counter name> <value>
-//   removing <service> <instance> <created ms>
-//   removed <key> <counter name> <value>
+//   removing <service> <instance> <created ms> <N, or - when not noted>
+//   removed <key> <counter name> <value>      (N of them)
 //   end
 //
 // A "removing" line names a segment whose counts are already included but
 // whose file may still exist (the sidecar stopped between the two steps);
-// the "removed" lines after it are the counts it added. Such a segment is
-// removed without being counted again, or, when a writer has taken it over
-// meanwhile, its counts are taken back out of the retired counts. Files of
-// version 1, which had no "removed" lines, are read too.
+// the N "removed" lines after it are the counts it added. Version 1 files,
+// whose removing lines have no last word and note no counts, are read too.
 //
 // Thread safety: plain functions; callers serialize access to one file.
 #ifndef SIDECAR_RETIRED_STATE_H_
@@ -25,6 +23,7 @@
 #include <compare>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -52,8 +51,9 @@ struct SegmentId {
 struct RetiredState {
   std::map<std::string, Counters> counts;  // by service name
   // Segments whose counts are in `counts` while their files may still
-  // exist, each with the counts it added.
-  std::map<SegmentId, Counters> removing;
+  // exist, each with the counts it added; nullopt when a version 1 file
+  // did not note them.
+  std::map<SegmentId, std::optional<Counters>> removing;
 
   // Equal counts (key, name and value) and equal removals.
   bool operator==(const RetiredState& other) const;

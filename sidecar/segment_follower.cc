@@ -277,21 +277,42 @@ bool SegmentFollower::finish_removal(const std::string& path,
   const bool locked = lock.try_lock();
   if (opened.reader->replaced()) {
     // Another file took the path; the next scan finds it.
-    retired_.removing.erase(id);
-    save_state(retired_);
+    forget_removal(id);
     return true;
   }
-  if (locked) {
+  // With the lock held no writer runs; the file is done with unless one
+  // ran meanwhile and counted more than was retired.
+  const std::optional<Counters> noted = retired_.removing.at(id);
+  const Snapshot now = final_read(*opened.reader, opened.snapshot);
+  if (locked && (!noted || same_counters(now.counters, *noted))) {
     ::unlink(path.c_str());
     logger_->info("removed segment {}: its counts were already retired", path);
-    retired_.removing.erase(id);
-    save_state(retired_);
+    forget_removal(id);
     return true;
   }
-  // A writer took the segment over and continues its counts, so they leave
-  // the retired counts for the instance again.
+  if (!noted) {
+    logger_->warn(
+        "segment {} was retired by an older sidecar that did not note its "
+        "counts, and a writer took it over: its earlier counts are now in "
+        "the retired counts and in the instance",
+        path);
+    forget_removal(id);
+    return false;
+  }
+  return take_back(path, id, *noted);
+}
+
+void SegmentFollower::forget_removal(const SegmentId& id) {
+  retired_.removing.erase(id);
+  save_state(retired_);
+}
+
+bool SegmentFollower::take_back(const std::string& path, const SegmentId& id,
+                                const Counters& noted) {
+  // The writer that took the segment over continues its counts, so they
+  // leave the retired counts for the instance again.
   RetiredState next = retired_;
-  subtract_counters(next.counts[id.service_name], next.removing[id]);
+  subtract_counters(next.counts[id.service_name], noted);
   next.removing.erase(id);
   if (!save_state(next)) return true;  // not followed until that is saved
   retired_ = std::move(next);

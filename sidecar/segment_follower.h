@@ -100,6 +100,10 @@ class SegmentFollower {
   // has taken it over and it is to be followed again.
   bool finish_removal(const std::string& path, const Opened& opened,
                       const SegmentId& id);
+  void forget_removal(const SegmentId& id);
+  // Takes `noted` out of the retired counts; false once that is saved.
+  bool take_back(const std::string& path, const SegmentId& id,
+                 const Counters& noted);
   bool retire_counts(const telemetry_shm::Snapshot& final_counts,
                      const std::optional<SegmentId>& removing);
   bool save_state(const RetiredState& state);

@@ -65,7 +65,7 @@ TEST(AggregationTest, SumSaturatesInsteadOfWrapping) {
   EXPECT_EQ(into[0].value, std::numeric_limits<uint64_t>::max());
 }
 
-TEST(AggregationTest, AddKeepsKeysSortedWhateverTheirOrder) {
+TEST(AggregationTest, AddKeepsKeysSortedAndUniqueWhateverTheirOrder) {
   sidecar::Counters into = {{2, "B", 20}, {5, "E", 50}};
   sidecar::add_counters(
       into, {{5, "E", 1}, {1, "A", 2}, {3, "C", 3}, {2, "B", 4}, {7, "G", 5}});

@@ -19,7 +19,8 @@ sidecar::RetiredState sample_state() {
   state.counts["PlayerService"] = {{4, "ERROR_REQUESTS", 2}};
   state.removing[{"ItemService", "9091", 1700000000123}] = {
       {1, "BYTES_RECEIVED", 34}, {3, "SUCCESSFUL_REQUESTS", 5}};
-  state.removing[{"ItemService", "9092", 1700000000456}] = {};
+  state.removing[{"ItemService", "9092", 1700000000456}] = sidecar::Counters{};
+  state.removing[{"PlayerService", "7", 1700000000789}] = std::nullopt;
   return state;
 }
 
@@ -51,6 +52,22 @@ TEST(RetiredStateTest, SavedStateLoadsBackUnchanged) {
   EXPECT_FALSE(fs::exists(path + ".tmp"));
 }
 
+TEST(RetiredStateTest, SavedFileAnnouncesEachRemovalsCounts) {
+  TempDir dir;
+  const std::string path = dir.path() + "/state";
+  sidecar::save_retired_state(path, sample_state());
+  const std::string text = test_support::read_file(path);
+  EXPECT_NE(text.find("removing ItemService 9091 1700000000123 2\n"
+                      "removed 1 BYTES_RECEIVED 34\n"
+                      "removed 3 SUCCESSFUL_REQUESTS 5\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("removing ItemService 9092 1700000000456 0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("removing PlayerService 7 1700000000789 -\n"),
+            std::string::npos);
+}
+
 TEST(RetiredStateTest, SaveReplacesThePreviousState) {
   TempDir dir;
   const std::string path = dir.path() + "/state";
@@ -72,8 +89,21 @@ TEST(RetiredStateTest, ReadsVersionOneFile) {
 
   sidecar::RetiredState expected;
   expected.counts["A"] = {{1, "BYTES_SENT", 3}};
-  expected.removing[{"A", "7", 1700000000123}] = {};
+  expected.removing[{"A", "7", 1700000000123}] = std::nullopt;
   EXPECT_EQ(sidecar::load_retired_state(path), expected);
+}
+
+TEST(RetiredStateTest, RefusesRemovedLinesInVersionOneFile) {
+  TempDir dir;
+  const std::string path = dir.path() + "/state";
+  write_text(path,
+             "telemetry-sidecar-retired 1\n"
+             "removing A 7 1700000000123\n"
+             "removed 1 BYTES_SENT 3\n"
+             "end\n");
+  EXPECT_NE(load_error(path).find("line 3: no removing line announced"),
+            std::string::npos)
+      << load_error(path);
 }
 
 TEST(RetiredStateTest, RefusesTruncatedFile) {
@@ -100,14 +130,20 @@ TEST(RetiredStateTest, RefusesBadRecordsNamingTheLine) {
       {"counter bad/name 1 BYTES_SENT 3\n", "service name 'bad/name'"},
       {"counter A 1 BYTES_SENT\n", "expected 'counter"},
       {"counter A 1 X 3\ncounter A 1 X 4\n", "line 3: counter key repeated"},
-      {"removing A 1 soon\n", "creation time 'soon'"},
-      {"removing A 1 5\nremoving A 1 5\n", "line 3: segment named by an"},
-      {"removed 1 BYTES_SENT 3\n", "must follow a removing line"},
-      {"removing A 1 5\ncounter A 1 X 3\nremoved 1 X 3\n",
-       "line 4: a removed line must follow"},
-      {"removing A 1 5\nremoved 1 X 3\nremoved 1 Y 4\n",
+      {"removing A 1 soon 0\n", "creation time 'soon'"},
+      {"removing A 1 5\n", "expected 'removing"},
+      {"removing A 1 5 0\nremoving A 1 5 0\n", "line 3: segment named by an"},
+      {"removed 1 BYTES_SENT 3\n", "no removing line announced"},
+      {"removing A 1 5 1\nremoved 1 X 3\nremoved 2 Y 3\n",
+       "line 4: no removing line announced"},
+      {"removing A 1 5 -\nremoved 1 X 3\n", "no removing line announced"},
+      {"removing A 1 5 2\nremoved 1 X 3\ncounter A 1 X 3\n",
+       "line 4: 1 more removed lines"},
+      {"removing A 1 5 1\n", "line 3: 1 more removed lines"},
+      {"removing A 1 5 2\nremoved 1 X 3\nremoved 1 Y 4\n",
        "line 4: counter key repeated"},
-      {"removing A 1 5\nremoved 1 X\n", "expected 'removed"},
+      {"removing A 1 5 1\nremoved 1 X\n", "expected 'removed"},
+      {"removing A 1 5 many\n", "removed line count 'many'"},
       {"bogus\n", "unknown record 'bogus'"},
   };
   for (const auto& [body, expected] : cases) {

@@ -273,6 +273,38 @@ TEST_F(FollowerTest, WriterThatTookOverARetiredSegmentIsNotCountedTwice) {
   EXPECT_EQ(read("ItemService").total.value(kSuccess), 15u);
 }
 
+TEST_F(FollowerTest, WriterThatTookOverAndExitedKeepsWhatItCounted) {
+  const std::string path =
+      leave_removal_cut_short(dir_.path(), options_.state_file);
+  {
+    WriterChild again(dir_.path(), "ItemService", "1");
+    again.add(kSuccess, 4);
+    again.kill_hard();
+  }
+
+  sidecar::ServiceReading item = read("ItemService");
+  EXPECT_TRUE(fs::exists(path));
+  ASSERT_EQ(item.instances.size(), 1u);
+  EXPECT_EQ(item.total.value(kSuccess), 15u);
+}
+
+TEST_F(FollowerTest, VersionOneRemovalCutShortIsFinished) {
+  const std::string path =
+      leave_removal_cut_short(dir_.path(), options_.state_file);
+  {
+    std::ofstream state(options_.state_file);
+    state << "telemetry-sidecar-retired 1\n"
+          << "counter ItemService 3 SUCCESSFUL_REQUESTS 11\n"
+          << "removing ItemService 1 "
+          << telemetry_shm::SegmentReader::open(path).snapshot().created_ms
+          << "\nend\n";
+  }
+
+  sidecar::ServiceReading item = read("ItemService");
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_EQ(item.total.value(kSuccess), 11u);
+}
+
 TEST_F(FollowerTest, RefusesMalformedStateFileWithItsLine) {
   {
     std::ofstream state(options_.state_file);
