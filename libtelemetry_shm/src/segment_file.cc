@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 
 #include "counting_internal.h"
@@ -304,6 +305,11 @@ std::optional<std::string_view> stored_name(const char* field, size_t capacity,
 
 bool copy_name(const char* field, size_t capacity, std::string* out) {
   char buffer[layout::kNameCapacity];
+  if (capacity > sizeof(buffer)) {
+    throw std::logic_error("copy_name: a name field has at most " +
+                           std::to_string(sizeof(buffer)) + " bytes, not " +
+                           std::to_string(capacity));
+  }
   const auto name = stored_name(field, capacity, buffer);
   if (!name) return false;
   out->assign(*name);

@@ -74,13 +74,14 @@ void publish_descriptors(layout::Segment& segment,
                          const std::vector<std::string>& names);
 
 // Copies the `capacity` bytes of a name field out of shared memory into
-// `buffer` and returns the NUL-terminated name in it, or nullopt when the
-// field holds no terminator.
+// `buffer`, which must hold `capacity` bytes, and returns the
+// NUL-terminated name in it, or nullopt when the field holds no terminator.
 std::optional<std::string_view> stored_name(const char* field, size_t capacity,
                                             char* buffer);
 
 // Copies a NUL-terminated name out of shared memory into `out`. Returns
-// false when the field holds no terminator within `capacity`.
+// false when the field holds no terminator within `capacity`, which is at
+// most layout::kNameCapacity.
 bool copy_name(const char* field, size_t capacity, std::string* out);
 
 // Reads the identity fields and every named counter of a segment this

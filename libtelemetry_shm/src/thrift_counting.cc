@@ -241,8 +241,6 @@ TransportKind parse_transport_kind(std::string_view text) {
                            std::string(text) + "'");
 }
 
-// Both connection transports are TBufferBase, so the protocol writes and
-// reads the buffer directly instead of through a virtual call per field.
 std::shared_ptr<TProtocolFactory> make_protocol_factory() {
   using Factory = apache::thrift::protocol::TBinaryProtocolFactoryT<
       apache::thrift::transport::TBufferBase>;

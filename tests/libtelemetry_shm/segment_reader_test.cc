@@ -113,7 +113,12 @@ class SegmentReaderTest : public ::testing::Test {
 
   void expect_rejected(const std::string& path, ErrorCode code,
                        const std::vector<std::string>& words) const {
-    const OpenResult result = try_open(path);
+    expect_refusal(try_open(path), path, code, words);
+  }
+
+  static void expect_refusal(const OpenResult& result, const std::string& path,
+                             ErrorCode code,
+                             const std::vector<std::string>& words) {
     ASSERT_FALSE(result.opened) << "accepted a damaged segment";
     EXPECT_EQ(result.code, code)
         << telemetry_shm::to_string(result.code) << ": " << result.message;
@@ -180,6 +185,42 @@ TEST_F(SegmentReaderTest, SumsEveryNamedCounterOverEveryStripe) {
     EXPECT_EQ(reading.value, stripe_sum * 1000 + layout::kStripeCount * slot)
         << reading.name;
   }
+}
+
+TEST_F(SegmentReaderTest, SumsOnlyNamedSlotsAcrossGaps) {
+  const std::string path = copy();
+  const std::string name = "LAST_COUNTER";
+  const size_t last = layout::kMaxCounters - 1;
+  segment_test::write_at(
+      path, descriptor_offset(last, offsetof(CounterDescriptor, name)),
+      name.c_str(), name.size() + 1);
+  const auto key = static_cast<int32_t>(layout::kMaxCounters);
+  segment_test::write_at(
+      path, descriptor_offset(last, offsetof(CounterDescriptor, key)), &key,
+      sizeof(key));
+  // Every cell of the unnamed slots in between, and the last slot in two
+  // stripes.
+  const uint64_t noise = 1000;
+  for (uint32_t slot = 4; slot < last; ++slot) {
+    segment_test::write_value_at(
+        path, offsetof(Segment, stripes) + slot * sizeof(uint64_t), noise);
+  }
+  for (uint32_t stripe : {0u, layout::kStripeCount - 1}) {
+    segment_test::write_value_at(path,
+                                 offsetof(Segment, stripes) +
+                                     stripe * sizeof(layout::Stripe) +
+                                     last * sizeof(uint64_t),
+                                 uint64_t{21});
+  }
+
+  const telemetry_shm::Snapshot snap = SegmentReader::open(path).snapshot();
+
+  ASSERT_EQ(snap.counters.size(), 5u);
+  EXPECT_EQ(snap.counters.back().key, key);
+  EXPECT_EQ(snap.counters.back().name, name);
+  EXPECT_EQ(snap.counters.back().value, 42u);
+  EXPECT_EQ(snap.value(kBytesReceived), 123u);
+  EXPECT_EQ(snap.value(kErrorRequests), 4u);
 }
 
 TEST_F(SegmentReaderTest, ReportsMissingFile) {
@@ -410,6 +451,26 @@ TEST_P(SegmentFieldTest, RejectsDamagedField) {
                          damage.bytes.size());
 
   expect_rejected(path, damage.code, damage.words);
+}
+
+// The same damage done after the reader opened the file: the next
+// snapshot refuses it just as open() would have.
+TEST_P(SegmentFieldTest, SnapshotRefusesFieldDamagedAfterOpen) {
+  const FieldDamage& damage = GetParam();
+  const std::string path = copy();
+  const SegmentReader reader = SegmentReader::open(path);
+  segment_test::write_at(path, damage.offset, damage.bytes.data(),
+                         damage.bytes.size());
+
+  OpenResult result;
+  try {
+    reader.snapshot();
+    result.opened = true;
+  } catch (const TelemetryError& e) {
+    result.code = e.code();
+    result.message = e.what();
+  }
+  expect_refusal(result, path, damage.code, damage.words);
 }
 
 std::vector<FieldDamage> field_damages() {

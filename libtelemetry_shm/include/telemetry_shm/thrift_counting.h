@@ -61,7 +61,9 @@ ServerParts instrument(std::shared_ptr<apache::thrift::TProcessor> processor,
                        TransportKind kind, bool count = true);
 
 // The binary protocol factory used by instrument(): strict reads and
-// writes, strings up to 16 MiB, containers up to 1,000,000 elements.
+// writes, strings up to 16 MiB, containers up to 1,000,000 elements. Its
+// protocols work on a TBufferBase transport (buffered or framed) directly,
+// and through virtual calls on any other transport.
 std::shared_ptr<apache::thrift::protocol::TProtocolFactory>
 make_protocol_factory();
 
