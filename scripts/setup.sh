@@ -10,11 +10,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# civetweb (a 27 KiB binary, no service) is there because the CMake package
+# of libcivetweb-dev refuses to load without /usr/bin/civetweb.
 readonly PACKAGES=(
   g++ cmake make pkg-config clang-format
   thrift-compiler libthrift-dev
   libboost-dev libboost-program-options-dev
-  libfmt-dev libspdlog-dev prometheus-cpp-dev libcurl4-openssl-dev
+  libfmt-dev libspdlog-dev libcivetweb-dev civetweb zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-prometheus-client python3-thrift
   procps

@@ -5,7 +5,6 @@
 #include <thrift/Thrift.h>
 #include <unistd.h>
 
-#include <prometheus/exposer.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <boost/program_options.hpp>
@@ -21,7 +20,8 @@
 
 #include "dispatcher.h"
 #include "handlers.h"
-#include "prometheus_collector.h"
+#include "metrics_server.h"
+#include "metrics_text.h"
 #include "segment_follower.h"
 #include "service_registry.h"
 #include "telemetry_shm/error.h"
@@ -206,8 +206,7 @@ sidecar::FollowerOptions follower_options(const Config& c) {
 struct Serving {
   std::shared_ptr<sidecar::ServiceRegistry> registry;
   std::unique_ptr<sidecar::SegmentFollower> follower;
-  std::shared_ptr<sidecar::SegmentCollector> collector;
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<sidecar::MetricsServer> metrics;
 };
 
 void start_follower(const Config& c, Serving& s,
@@ -233,18 +232,18 @@ void start_follower(const Config& c, Serving& s,
   s.follower->start();
 }
 
-void start_metrics(const Config& c, Serving& s,
-                   const sidecar::ViewSource& source) {
+void start_metrics(const Config& c, Serving& s, sidecar::ViewSource source) {
   if (c.metrics_port == 0) return;
-  const std::string address = fmt::format("{}:{}", c.host, c.metrics_port);
+  sidecar::MetricsDocument document{
+      sidecar::kMetricsContentType, [source = std::move(source)] {
+        return sidecar::metrics_text(sidecar::read_host(*source()));
+      }};
   try {
-    s.exposer = std::make_unique<prometheus::Exposer>(address);
-  } catch (const std::exception& e) {
-    throw StartupError{
-        fmt::format("cannot serve metrics on {}: {}", address, e.what())};
+    s.metrics = std::make_unique<sidecar::MetricsServer>(c.host, c.metrics_port,
+                                                         std::move(document));
+  } catch (const sidecar::MetricsServerError& e) {
+    throw StartupError{fmt::format("cannot serve metrics: {}", e.what())};
   }
-  s.collector = std::make_shared<sidecar::SegmentCollector>(source);
-  s.exposer->RegisterCollectable(s.collector);
 }
 
 void register_fixed(Serving& s, const sidecar::ViewSource& source,

@@ -133,9 +133,12 @@ int connect_loopback(int port) {
 }  // namespace
 
 HttpReply http_get(int port, const std::string& path) {
+  return http_request(port,
+                      "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+}
+
+HttpReply http_request(int port, const std::string& request) {
   const int fd = connect_loopback(port);
-  const std::string request =
-      "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
     ::close(fd);
     throw std::runtime_error("cannot send the HTTP request");

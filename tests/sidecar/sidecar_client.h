@@ -84,6 +84,11 @@ struct HttpReply {
 // connection fails.
 HttpReply http_get(int port, const std::string& path);
 
+// Sends `request` as it is to 127.0.0.1:<port> and reads the reply until
+// the server closes the connection; throws std::runtime_error when the
+// connection fails.
+HttpReply http_request(int port, const std::string& request);
+
 // The Prometheus sample name of a stored counter name:
 // "BYTES_SENT" -> "telemetry_bytes_sent_total".
 std::string expected_sample_name(const std::string& counter_name);

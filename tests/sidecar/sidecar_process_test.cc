@@ -243,6 +243,29 @@ TEST(SidecarProcessTest, MetricsParseAndMatchThriftNumbers) {
   EXPECT_GE(compared, 8u);
 }
 
+TEST(SidecarProcessTest, TakenMetricsPortIsAStartupErrorNamingIt) {
+  TempDir dir;
+  TempDir other_dir;
+  RunningSidecar first(dir.path());
+  const std::string taken = std::to_string(first.metrics_port());
+  const std::string log = other_dir.path() + "/second.log";
+  auto second = ChildProcess::spawn(
+      sidecar_binary(),
+      {"--port", std::to_string(free_port()), "--metrics-port", taken,
+       "--telemetry-dir", other_dir.path()},
+      log);
+
+  auto status = second.wait_for_exit();
+  ASSERT_TRUE(status) << "the second sidecar kept running";
+  EXPECT_TRUE(status->exited && status->code != 0)
+      << test_support::to_string(*status);
+  EXPECT_NE(read_file(log).find("cannot serve metrics: cannot listen on "
+                                "127.0.0.1:" +
+                                taken),
+            std::string::npos)
+      << read_file(log);
+}
+
 TEST(SidecarProcessTest, ServesFramedTransportWhenAsked) {
   TempDir dir;
   WriterChild a(dir.path(), "ItemService", "1");
