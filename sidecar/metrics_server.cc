@@ -1,11 +1,18 @@
 #include "metrics_server.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <netinet/in.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -74,6 +81,23 @@ double quality(std::string_view parameters) {
   return 1.0;
 }
 
+// Opens and closes one connection to the listening port. civetweb's
+// listening thread looks at its stop flag only between waits in poll() of
+// up to two seconds; a new connection ends the wait at once. A host that is
+// not a numeric IPv4 address is left alone, and the stop takes its time.
+void knock(const std::string& host, int port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  const std::string target = host == "0.0.0.0" ? "127.0.0.1" : host;
+  if (::inet_pton(AF_INET, target.c_str(), &address.sin_addr) != 1) return;
+
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+  ::close(fd);
+}
+
 void send_error(mg_connection* connection, int status,
                 const std::string& message) {
   mg_send_http_error(connection, status, "%s\n", message.c_str());
@@ -127,7 +151,7 @@ std::string gzip(std::string_view text) {
 
 MetricsServer::MetricsServer(const std::string& host, int port,
                              MetricsDocument document, int threads)
-    : document_(std::move(document)) {
+    : document_(std::move(document)), host_(host) {
   init_civetweb_once();
   const std::string address = listening_address(host, port);
   const std::string thread_count = std::to_string(threads);
@@ -158,7 +182,21 @@ MetricsServer::MetricsServer(const std::string& host, int port,
   if (mg_get_server_ports(context_, 1, &bound) == 1) port_ = bound.port;
 }
 
-MetricsServer::~MetricsServer() { mg_stop(context_); }
+MetricsServer::~MetricsServer() {
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    mg_stop(context_);
+    stopped = true;
+  });
+
+  // mg_stop() raises the stop flag at once and then waits for the
+  // listening thread; knock until that thread has seen the flag.
+  while (!stopped) {
+    knock(host_, port_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stopper.join();
+}
 
 int MetricsServer::handle(mg_connection* connection, void* self) {
   return static_cast<const MetricsServer*>(self)->answer(connection);

@@ -8,8 +8,8 @@
 // its message; the server keeps serving after each of them.
 //
 // Thread safety: the render function runs on the server's worker threads,
-// several at once. The destructor stops the server and waits for the
-// requests in progress.
+// several at once. The destructor stops the server at once and waits for
+// the requests in progress.
 #ifndef SIDECAR_METRICS_SERVER_H_
 #define SIDECAR_METRICS_SERVER_H_
 
@@ -53,6 +53,7 @@ class MetricsServer {
   int answer(mg_connection* connection) const;
 
   MetricsDocument document_;
+  std::string host_;
   mg_context* context_ = nullptr;
   int port_ = 0;
 };

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <atomic>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -51,8 +52,8 @@ std::string gunzip(const std::string& data) {
   return out;
 }
 
-// One server for the whole suite: civetweb takes up to two seconds to stop
-// once it has served a request.
+// One server for the whole suite; each test starts with a fresh count of
+// renders and a render function that succeeds.
 class MetricsServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -147,6 +148,19 @@ TEST_F(MetricsServerTest, TakenPortIsAnErrorNamingTheAddress) {
               std::string::npos)
         << e.what();
   }
+}
+
+TEST(MetricsServerLifetime, StoppedServerFreesItsPortForTheNext) {
+  const sidecar::MetricsDocument document{kType, [] { return "x\n"; }};
+  auto first =
+      std::make_unique<sidecar::MetricsServer>("127.0.0.1", 0, document);
+  const int port = first->port();
+  EXPECT_EQ(http_get(port, "/metrics").body, "x\n");
+  first.reset();
+
+  sidecar::MetricsServer second("127.0.0.1", port, document);
+  EXPECT_EQ(second.port(), port);
+  EXPECT_EQ(http_get(port, "/metrics").body, "x\n");
 }
 
 TEST(AcceptsGzip, ReadsCodingsAndQualities) {
