@@ -3,6 +3,7 @@
 #include <iterator>
 #include <map>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -52,9 +53,10 @@ std::string label_set(std::string_view service, std::string_view instance) {
 class TextBuilder {
  public:
   void add_counters(const std::string& labels, const Counters& counters) {
-    for (const auto& counter : counters) {
-      auto& [name, family] = counter_family(counter.name);
-      add_sample(name, family, labels, counter.value);
+    if (recent_.size() < counters.size()) recent_.resize(counters.size());
+    for (size_t i = 0; i < counters.size(); ++i) {
+      auto& [name, family] = counter_family(counters[i].name, recent_[i]);
+      add_sample(name, family, labels, counters[i].value);
     }
   }
 
@@ -83,12 +85,23 @@ class TextBuilder {
  private:
   using Entry = std::pair<const std::string, Family>;
 
+  struct Recent {
+    std::string counter_name;
+    Entry* entry = nullptr;
+  };
+
   template <typename Value>
   static void add_sample(std::string_view name, Family& family,
                          const std::string& labels, Value value) {
-    family.samples += name;
-    family.samples += labels;
-    fmt::format_to(std::back_inserter(family.samples), " {}\n", value);
+    std::string& out = family.samples;
+    out.append(name).append(labels).push_back(' ');
+    if constexpr (std::is_integral_v<Value>) {
+      const fmt::format_int digits(value);
+      out.append(digits.data(), digits.size());
+    } else {
+      fmt::format_to(std::back_inserter(out), "{}", value);
+    }
+    out.push_back('\n');
   }
 
   Entry& family(std::string_view name, std::string_view help,
@@ -102,7 +115,18 @@ class TextBuilder {
     return *it;
   }
 
-  Entry& counter_family(const std::string& counter_name) {
+  // The family of `counter_name`. Instances list their counters in the
+  // same order, so `recent`, what the same position found for the
+  // instance before, is nearly always the answer.
+  Entry& counter_family(const std::string& counter_name, Recent& recent) {
+    if (recent.entry != nullptr && recent.counter_name == counter_name) {
+      return *recent.entry;
+    }
+    recent = {counter_name, &lookup_counter_family(counter_name)};
+    return *recent.entry;
+  }
+
+  Entry& lookup_counter_family(const std::string& counter_name) {
     auto it = by_counter_.find(counter_name);
     if (it != by_counter_.end()) return *it->second;
 
@@ -128,6 +152,7 @@ class TextBuilder {
 
   std::map<std::string, Family, std::less<>> families_;
   std::unordered_map<std::string, Entry*> by_counter_;
+  std::vector<Recent> recent_;
 };
 
 void add_instance(TextBuilder& text, const telemetry_shm::Snapshot& snap) {
