@@ -1,7 +1,6 @@
 // telemetry_sidecar: serves the counters of every service instance on this
 // host over Thrift (and Prometheus), read from their counter segments.
 // Run with --help for the flags.
-#include <malloc.h>
 #include <thrift/Thrift.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 
 #include "dispatcher.h"
 #include "handlers.h"
+#include "malloc_tuning.h"
 #include "metrics_server.h"
 #include "metrics_text.h"
 #include "segment_follower.h"
@@ -311,11 +311,7 @@ int run(const Config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A reply for a large host is several MiB of short-lived allocations, and
-  // glibc would keep the peak of it resident in one arena per polling
-  // thread: eight concurrent pollers of 128 instances raised the sidecar
-  // from 22 to 35 MiB. Two arenas keep it near the single-poller figure.
-  mallopt(M_ARENA_MAX, 2);
+  sidecar::tune_malloc_for_polls();
   telemetry_shm::block_stop_signals();
   try {
     std::optional<Config> config = parse_flags(argc, argv);

@@ -51,6 +51,7 @@
 #include "TelemetrySidecar.h"
 #include "bench_util.h"
 #include "common/process.h"
+#include "malloc_tuning.h"
 #include "metrics_server.h"
 #include "metrics_text.h"
 #include "segment_file.h"
@@ -404,6 +405,7 @@ std::vector<int> parse_sizes(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sidecar::tune_malloc_for_polls();  // the in-process steps, as the sidecar
   Options options;
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
