@@ -69,6 +69,10 @@ class FileLock {
 
 }  // namespace
 
+int FollowerOptions::unlink_file(const std::string& path) {
+  return ::unlink(path.c_str()) == 0 ? 0 : errno;
+}
+
 SegmentFollower::SegmentFollower(FollowerOptions options,
                                  std::shared_ptr<spdlog::logger> logger,
                                  NewServiceCallback on_new_service)
@@ -232,6 +236,8 @@ void SegmentFollower::forget_vanished(const std::set<std::string>& listed) {
   }
   std::erase_if(refused_,
                 [&](const auto& item) { return !listed.contains(item.first); });
+  std::erase_if(unremovable_,
+                [&](const auto& item) { return !listed.contains(item.first); });
 }
 
 void SegmentFollower::retire_expired() {
@@ -258,16 +264,34 @@ bool SegmentFollower::remove_segment(const std::string& path,
   const Snapshot last = final_read(*tracked.reader, tracked.last_good);
   SegmentId id{last.service_name, last.instance_id, last.created_ms};
   if (!retire_counts(last, id)) return false;
-  if (::unlink(path.c_str()) != 0) {
-    logger_->error("cannot remove segment {}: {}", path, std::strerror(errno));
-  }
-  retired_.removing.erase(id);
+  // The state file notes the removal until the file is gone, so that the
+  // file is never followed again while its counts are retired.
+  if (!remove_retired_file(path)) return true;
+  forget_removal(id);
   logger_->info(
       "removed segment {} of {} (writer {} for longer than the retention); "
       "its counts are kept as retired counts",
       path, instance_name(last),
       telemetry_shm::to_string(tracked.last_good.liveness));
   return true;
+}
+
+bool SegmentFollower::remove_retired_file(const std::string& path) {
+  const int error = options_.remove_file(path);
+  if (error == 0 || error == ENOENT) {
+    unremovable_.erase(path);
+    return true;
+  }
+  const std::string reason = std::strerror(error);
+  auto [it, inserted] = unremovable_.try_emplace(path, reason);
+  if (inserted || it->second != reason) {
+    it->second = reason;
+    logger_->error(
+        "cannot remove segment {}: {}; its counts are retired and it is no "
+        "longer served, it is removed once that succeeds",
+        path, reason);
+  }
+  return false;
 }
 
 bool SegmentFollower::finish_removal(const std::string& path,
@@ -285,7 +309,7 @@ bool SegmentFollower::finish_removal(const std::string& path,
   const std::optional<Counters> noted = retired_.removing.at(id);
   const Snapshot now = final_read(*opened.reader, opened.snapshot);
   if (locked && (!noted || same_counters(now.counters, *noted))) {
-    ::unlink(path.c_str());
+    if (!remove_retired_file(path)) return true;
     logger_->info("removed segment {}: its counts were already retired", path);
     forget_removal(id);
     return true;

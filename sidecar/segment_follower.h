@@ -8,7 +8,9 @@
 //     replacement built anew (another creation time) starts from zero, so
 //     the old file's final counts move to the service's retired counts;
 //   - removes a segment whose writer has been gone longer than the
-//     retention, after moving its final counts to the retired counts.
+//     retention, after moving its final counts to the retired counts. A
+//     file the system refuses to remove is no longer served (its counts are
+//     retired) and is removed on a later scan, once the system lets it.
 // A known segment whose file disappeared also has its counts retired. The
 // retired counts are saved to the state file before any segment is removed,
 // so a service's total never goes backwards, also across a restart.
@@ -47,6 +49,11 @@ struct FollowerOptions {
   // How long a segment whose writer is gone is kept before removal.
   std::chrono::milliseconds retention{std::chrono::hours(1)};
   std::chrono::milliseconds scan_interval{100};
+  // Removes a segment file: 0, or the errno of the failure. Tests replace
+  // it to see what a removal the system refuses does.
+  std::function<int(const std::string& path)> remove_file = unlink_file;
+
+  static int unlink_file(const std::string& path);
 };
 
 class SegmentFollower {
@@ -96,6 +103,9 @@ class SegmentFollower {
   void forget_vanished(const std::set<std::string>& listed);
   void retire_expired();
   bool remove_segment(const std::string& path, const Tracked& tracked);
+  // Removes the file of a segment whose counts are retired; false, logged
+  // once per path and reason, when the system refuses.
+  bool remove_retired_file(const std::string& path);
   // For a segment whose removal was cut short. Returns false when a writer
   // has taken it over and it is to be followed again.
   bool finish_removal(const std::string& path, const Opened& opened,
@@ -117,6 +127,7 @@ class SegmentFollower {
 
   std::map<std::string, Tracked> tracked_;      // by segment path
   std::map<std::string, std::string> refused_;  // path -> last reason logged
+  std::map<std::string, std::string> unremovable_;  // path -> last error
   std::optional<std::string> directory_error_;
   std::optional<std::string> state_error_;  // last state file error logged
   std::set<std::string> known_services_;

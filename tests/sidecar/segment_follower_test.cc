@@ -2,9 +2,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "retired_state.h"
@@ -98,6 +100,40 @@ TEST_F(FollowerTest, RemovesDeadSegmentAfterRetentionKeepingTheTotal) {
   EXPECT_TRUE(item.instances.empty());
   EXPECT_EQ(item.total.value(kSuccess), 11u);
   EXPECT_NE(log().find("removed segment"), std::string::npos);
+}
+
+TEST_F(FollowerTest, SegmentTheSystemWillNotRemoveIsRetiredOnlyOnce) {
+  options_.retention = std::chrono::milliseconds(0);
+  auto refuse = std::make_shared<bool>(true);
+  options_.remove_file = [refuse](const std::string& path) {
+    return *refuse ? EACCES : sidecar::FollowerOptions::unlink_file(path);
+  };
+  WriterChild a(dir_.path(), "ItemService", "1");
+  a.add(kSuccess, 11);
+  read("ItemService");
+  a.stop_cleanly();
+  const std::string path = dir_.path() + "/ItemService.1.seg";
+
+  for (int scan = 0; scan < 3; ++scan) {
+    sidecar::ServiceReading item = read("ItemService");
+    EXPECT_TRUE(item.instances.empty());
+    EXPECT_EQ(item.total.value(kSuccess), 11u) << "scan " << scan;
+  }
+  EXPECT_TRUE(fs::exists(path));
+  EXPECT_EQ(lines_with(log(),
+                       "cannot remove segment " + path + ": Permission denied"),
+            1u)
+      << log();
+
+  restart_follower();
+  EXPECT_EQ(read("ItemService").total.value(kSuccess), 11u);
+
+  *refuse = false;
+  sidecar::ServiceReading item = read("ItemService");
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_EQ(item.total.value(kSuccess), 11u);
+  EXPECT_TRUE(
+      sidecar::load_retired_state(options_.state_file).removing.empty());
 }
 
 TEST_F(FollowerTest, RetiredCountsSurviveRestartAndRecreatedSegment) {
