@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -98,9 +99,19 @@ void knock(const std::string& host, int port) {
   ::close(fd);
 }
 
+// An error reply whose plain-text body says what was wrong. `allow`, when
+// not empty, lists the methods the path takes.
 void send_error(mg_connection* connection, int status,
-                const std::string& message) {
-  mg_send_http_error(connection, status, "%s\n", message.c_str());
+                const std::string& message, const char* allow = "") {
+  const std::string body = message + "\n";
+  const std::string length = std::to_string(body.size());
+  mg_response_header_start(connection, status);
+  mg_response_header_add(connection, "Content-Type",
+                         "text/plain; charset=utf-8", -1);
+  if (*allow != '\0') mg_response_header_add(connection, "Allow", allow, -1);
+  mg_response_header_add(connection, "Content-Length", length.c_str(), -1);
+  mg_response_header_send(connection);
+  mg_write(connection, body.data(), body.size());
 }
 
 }  // namespace
@@ -135,17 +146,18 @@ std::string gzip(std::string_view text) {
                    Z_DEFAULT_STRATEGY) != Z_OK) {
     throw std::runtime_error("cannot start gzip compression");
   }
+  // Ends the stream however this function leaves, a failed allocation too.
+  std::unique_ptr<z_stream, int (*)(z_stream*)> end(&stream, deflateEnd);
+
   std::string out(deflateBound(&stream, text.size()), '\0');
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
   stream.avail_in = static_cast<uInt>(text.size());
   stream.next_out = reinterpret_cast<Bytef*>(out.data());
   stream.avail_out = static_cast<uInt>(out.size());
-  const int result = deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  if (result != Z_STREAM_END) {
+  if (deflate(&stream, Z_FINISH) != Z_STREAM_END) {
     throw std::runtime_error("gzip compression did not finish");
   }
+  out.resize(stream.total_out);
   return out;
 }
 
@@ -176,7 +188,9 @@ MetricsServer::MetricsServer(const std::string& host, int port,
     throw MetricsServerError(fmt::format("cannot listen on {}: {}", address,
                                          messages.empty() ? reason : messages));
   }
-  mg_set_request_handler(context_, "/metrics$", &MetricsServer::handle, this);
+  const std::string exact_path = std::string(kPath) + "$";
+  mg_set_request_handler(context_, exact_path.c_str(), &MetricsServer::handle,
+                         this);
 
   mg_server_port bound{};
   if (mg_get_server_ports(context_, 1, &bound) == 1) port_ = bound.port;
@@ -207,7 +221,8 @@ int MetricsServer::answer(mg_connection* connection) const {
   const std::string_view method = request->request_method;
   if (method != "GET" && method != "HEAD") {
     send_error(connection, 405,
-               fmt::format("{} takes GET or HEAD, not {}", kPath, method));
+               fmt::format("{} takes GET or HEAD, not {}", kPath, method),
+               "GET, HEAD");
     return 405;
   }
 

@@ -119,6 +119,7 @@ TEST_F(MetricsServerTest, RefusesOtherMethodsAndPathsAndKeepsServing) {
   EXPECT_EQ(post.status, 405) << post.headers;
   EXPECT_NE(post.body.find("takes GET or HEAD, not POST"), std::string::npos)
       << post.body;
+  EXPECT_EQ(header(post, "Allow"), "GET, HEAD");
   EXPECT_EQ(send(request("GET", "/other")).status, 404);
   EXPECT_EQ(send(request("GET", "/metricsx")).status, 404);
   EXPECT_NE(send("garbage\r\n\r\n").status, 200);
