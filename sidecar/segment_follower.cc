@@ -122,9 +122,10 @@ void SegmentFollower::adopt(const SegmentEntry& entry) {
   if (!opened) return;
   const Snapshot& snap = opened->snapshot;
   SegmentId id{snap.service_name, snap.instance_id, snap.created_ms};
-  if (retired_.removing.count(id) != 0 &&
-      finish_removal(entry.path, *opened, id)) {
-    return;
+  if (retired_.removing.count(id) != 0) {
+    if (finish_removal(entry.path, *opened, id)) return;
+  } else {
+    forget_removals_replaced_by(id);
   }
   const bool alive = telemetry_shm::is_alive(snap.liveness);
   logger_->info("instance found: {} ({}, generation {}, segment {})",
@@ -299,11 +300,7 @@ bool SegmentFollower::finish_removal(const std::string& path,
                                      const SegmentId& id) {
   FileLock lock(path);
   const bool locked = lock.try_lock();
-  if (opened.reader->replaced()) {
-    // Another file took the path; the next scan finds it.
-    forget_removal(id);
-    return true;
-  }
+  if (opened.reader->replaced()) return true;  // the next scan decides
   // With the lock held no writer runs; the file is done with unless one
   // ran meanwhile and counted more than was retired.
   const std::optional<Counters> noted = retired_.removing.at(id);
@@ -329,6 +326,16 @@ bool SegmentFollower::finish_removal(const std::string& path,
 void SegmentFollower::forget_removal(const SegmentId& id) {
   retired_.removing.erase(id);
   save_state(retired_);
+}
+
+void SegmentFollower::forget_removals_replaced_by(const SegmentId& id) {
+  // A segment built anew at the path of a pending removal means the old
+  // file is gone: that removal is complete.
+  const size_t erased = std::erase_if(retired_.removing, [&](const auto& item) {
+    return item.first.service_name == id.service_name &&
+           item.first.instance_id == id.instance_id;
+  });
+  if (erased != 0) save_state(retired_);
 }
 
 bool SegmentFollower::take_back(const std::string& path, const SegmentId& id,

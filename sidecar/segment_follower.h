@@ -111,6 +111,7 @@ class SegmentFollower {
   bool finish_removal(const std::string& path, const Opened& opened,
                       const SegmentId& id);
   void forget_removal(const SegmentId& id);
+  void forget_removals_replaced_by(const SegmentId& id);
   // Takes `noted` out of the retired counts; false once that is saved.
   bool take_back(const std::string& path, const SegmentId& id,
                  const Counters& noted);

@@ -324,6 +324,21 @@ TEST_F(FollowerTest, WriterThatTookOverAndExitedKeepsWhatItCounted) {
   EXPECT_EQ(item.total.value(kSuccess), 15u);
 }
 
+TEST_F(FollowerTest, SegmentBuiltAnewEndsTheRemovalCutShortAtItsPath) {
+  const std::string path =
+      leave_removal_cut_short(dir_.path(), options_.state_file);
+  fs::remove(path);
+  WriterChild again(dir_.path(), "ItemService", "1");
+  again.add(kSuccess, 4);
+
+  sidecar::ServiceReading item = read("ItemService");
+  ASSERT_EQ(item.instances.size(), 1u);
+  EXPECT_EQ(item.instances[0].value(kSuccess), 4u);
+  EXPECT_EQ(item.total.value(kSuccess), 15u);
+  EXPECT_TRUE(
+      sidecar::load_retired_state(options_.state_file).removing.empty());
+}
+
 TEST_F(FollowerTest, VersionOneRemovalCutShortIsFinished) {
   const std::string path =
       leave_removal_cut_short(dir_.path(), options_.state_file);
