@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <civetweb.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -82,16 +83,31 @@ double quality(std::string_view parameters) {
   return 1.0;
 }
 
-// Opens and closes one connection to the listening port. civetweb's
-// listening thread looks at its stop flag only between waits in poll() of
-// up to two seconds; a new connection ends the wait at once. A host that is
-// not a numeric IPv4 address is left alone, and the stop takes its time.
-void knock(const std::string& host, int port) {
+// The numeric IPv4 address a client of `host` connects to: loopback for
+// the wildcard address, the first IPv4 address of a name, or "" when
+// there is none.
+std::string connect_address(const std::string& host) {
+  if (host == "0.0.0.0") return "127.0.0.1";
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return "";
+  char text[INET_ADDRSTRLEN] = "";
+  const auto* address = reinterpret_cast<const sockaddr_in*>(found->ai_addr);
+  ::inet_ntop(AF_INET, &address->sin_addr, text, sizeof text);
+  ::freeaddrinfo(found);
+  return text;
+}
+
+// Opens and closes one connection to `ip`:`port`. civetweb's listening
+// thread looks at its stop flag only between waits in poll() of up to two
+// seconds; a new connection ends the wait at once.
+void knock(const std::string& ip, int port) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
-  const std::string target = host == "0.0.0.0" ? "127.0.0.1" : host;
-  if (::inet_pton(AF_INET, target.c_str(), &address.sin_addr) != 1) return;
+  if (::inet_pton(AF_INET, ip.c_str(), &address.sin_addr) != 1) return;
 
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return;
@@ -163,7 +179,7 @@ std::string gzip(std::string_view text) {
 
 MetricsServer::MetricsServer(const std::string& host, int port,
                              MetricsDocument document, int threads)
-    : document_(std::move(document)), host_(host) {
+    : document_(std::move(document)), knock_address_(connect_address(host)) {
   init_civetweb_once();
   const std::string address = listening_address(host, port);
   const std::string thread_count = std::to_string(threads);
@@ -206,7 +222,7 @@ MetricsServer::~MetricsServer() {
   // mg_stop() raises the stop flag at once and then waits for the
   // listening thread; knock until that thread has seen the flag.
   while (!stopped) {
-    knock(host_, port_);
+    knock(knock_address_, port_);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   stopper.join();

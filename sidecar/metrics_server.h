@@ -53,7 +53,7 @@ class MetricsServer {
   int answer(mg_connection* connection) const;
 
   MetricsDocument document_;
-  std::string host_;
+  std::string knock_address_;  // where the destructor wakes civetweb
   mg_context* context_ = nullptr;
   int port_ = 0;
 };
