@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -54,6 +56,19 @@ sockaddr_in loopback(int port) {
   address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   return address;
+}
+
+// Whether a listening socket could bind 127.0.0.1:`port` now.
+bool can_bind(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  const sockaddr_in address = loopback(port);
+  const bool bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&address),
+                            sizeof address) == 0;
+  ::close(fd);
+  return bound;
 }
 
 bool accepts_connections(int port) {
@@ -149,19 +164,34 @@ ExitStatus ChildProcess::terminate(std::chrono::milliseconds timeout) {
 }
 
 int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw errno_error("socket");
-  sockaddr_in address = loopback(0);
-  socklen_t length = sizeof(address);
-  auto* raw = reinterpret_cast<sockaddr*>(&address);
-  if (::bind(fd, raw, sizeof(address)) != 0 ||
-      ::getsockname(fd, raw, &length) != 0) {
-    const auto error = errno_error("bind to 127.0.0.1:0");
+  // Ports below the kernel's ephemeral range (32768 and up by default) are
+  // never handed to a client socket as its local port, so no connection a
+  // test makes can take the port before its server binds it. A lock file
+  // per port, held until this process exits, keeps test processes that
+  // run in parallel off each other's ports.
+  constexpr int kFirst = 20000;
+  constexpr int kCount = 12000;
+  static std::mutex mutex;
+  static int next = static_cast<int>(::getpid()) % kCount;
+  std::lock_guard lock(mutex);
+
+  const std::filesystem::path locks =
+      std::filesystem::temp_directory_path() / "telemetry-test-ports";
+  std::error_code ignored;
+  std::filesystem::create_directories(locks, ignored);
+  for (int tried = 0; tried < kCount; ++tried) {
+    const int port = kFirst + next;
+    next = (next + 1) % kCount;
+    const std::string path = (locks / std::to_string(port)).string();
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && can_bind(port)) {
+      return port;  // the descriptor stays open: the port stays reserved
+    }
     ::close(fd);
-    throw error;
   }
-  ::close(fd);
-  return ntohs(address.sin_port);
+  throw std::runtime_error("no free port from " + std::to_string(kFirst) +
+                           " to " + std::to_string(kFirst + kCount - 1));
 }
 
 bool wait_for_port(int port, ChildProcess* child,

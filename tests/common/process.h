@@ -96,9 +96,10 @@ class ChildProcess {
   std::optional<ExitStatus> status_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago: bound to port 0 and
-// released. Another process may still take it before the test does.
-// Throws std::runtime_error when no socket can be bound.
+// A TCP port on 127.0.0.1 that is free and stays reserved for this process
+// until it exits: below the ephemeral range, so no client socket gets it,
+// and locked against other test processes. Throws std::runtime_error when
+// none of the range is free.
 int free_port();
 
 // Waits until something accepts TCP connections on 127.0.0.1:`port`.

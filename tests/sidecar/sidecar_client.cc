@@ -104,8 +104,15 @@ RunningSidecar::RunningSidecar(const std::string& directory,
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   log_file_ = directory + "/sidecar.log";
   process_ = ChildProcess::spawn(sidecar_binary(), args, log_file_);
-  if (!wait_until([&] { return sidecar_answers(port_, framed); })) {
-    throw std::runtime_error("the sidecar did not answer; its log:\n" + log());
+  bool exited = false;
+  const auto answers = [&] {
+    exited = !process_->running();
+    return exited || sidecar_answers(port_, framed);
+  };
+  if (!wait_until(answers) || exited) {
+    const char* what = exited ? "exited" : "did not answer";
+    throw std::runtime_error(std::string("the sidecar ") + what +
+                             "; its log:\n" + log());
   }
 }
 
